@@ -1,0 +1,1 @@
+"""The HTTP Feed API: reads fan out over gRPC, writes are confirmed broker publishes."""

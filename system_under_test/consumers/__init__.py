@@ -1,0 +1,1 @@
+"""Consumers: apply write events to PostgreSQL exactly once, then refresh the cache."""

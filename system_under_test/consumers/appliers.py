@@ -1,0 +1,116 @@
+"""What each event does to the database, and which cached views it touches.
+
+Each applier runs inside the transaction that also records the event id, so
+an event is applied with both of its sides or not at all, and only once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from psycopg import AsyncConnection
+
+from system_under_test.messaging import events
+from system_under_test.store import views
+
+Touched = list[tuple[views.View, Any]]
+Applier = Callable[[AsyncConnection, events.Envelope, Any], Awaitable[None]]
+
+
+async def apply_user(conn: AsyncConnection, env: events.Envelope, p: events.UserRegistered) -> None:
+    await conn.execute(
+        "INSERT INTO users (user_id, nickname, seq) VALUES (%s, %s, nextval('row_seq'))"
+        " ON CONFLICT (user_id) DO UPDATE SET nickname = excluded.nickname, seq = excluded.seq",
+        (p.user_id, p.nickname),
+    )
+
+
+async def apply_follow(
+    conn: AsyncConnection, env: events.Envelope, p: events.FollowCreated
+) -> None:
+    await conn.execute(
+        "INSERT INTO follows (follower_id, followee_id, seq) VALUES (%s, %s, nextval('row_seq'))"
+        " ON CONFLICT DO NOTHING",
+        (p.follower_id, p.followee_id),
+    )
+
+
+async def apply_post(conn: AsyncConnection, env: events.Envelope, p: events.PostCreated) -> None:
+    await conn.execute(
+        "INSERT INTO posts (event_id, post_id, author_id, body, created_at_ms)"
+        " VALUES (%s, %s, %s, %s, %s)",
+        (env.event_id, env.event_id, p.author_id, p.body, env.occurred_at_ms),
+    )
+
+
+async def _both_sides(
+    conn: AsyncConnection,
+    table: str,
+    env: events.Envelope,
+    actor: int,
+    post_id: Any,
+    target: int,
+    body: str,
+) -> None:
+    """The actor's sent row and the target's received row: two writes, one transaction."""
+    for side, user, other in (("sent", actor, target), ("received", target, actor)):
+        await conn.execute(
+            f"INSERT INTO {table}_{side} (event_id, user_id, post_id, other_user_id, body,"
+            " created_at_ms) VALUES (%s, %s, %s, %s, %s, %s)",
+            (env.event_id, user, post_id, other, body, env.occurred_at_ms),
+        )
+
+
+async def _bump_stats(conn: AsyncConnection, post_id: Any, column: str) -> None:
+    await conn.execute(
+        f"INSERT INTO post_stats (post_id, {column}, seq) VALUES (%s, 1, nextval('row_seq'))"
+        f" ON CONFLICT (post_id) DO UPDATE SET {column} = post_stats.{column} + 1,"
+        " seq = excluded.seq",
+        (post_id,),
+    )
+
+
+async def apply_comment(
+    conn: AsyncConnection, env: events.Envelope, p: events.CommentCreated
+) -> None:
+    await _both_sides(conn, "comments", env, p.author_id, p.post_id, p.post_author_id, p.body)
+    await _bump_stats(conn, p.post_id, "comment_count")
+
+
+async def apply_like(conn: AsyncConnection, env: events.Envelope, p: events.LikeCreated) -> None:
+    await _both_sides(conn, "likes", env, p.user_id, p.post_id, p.post_author_id, "")
+    await _bump_stats(conn, p.post_id, "like_count")
+
+
+def touched_views(env: events.Envelope, p: Any) -> Touched:
+    """The cache entries an event changes; refreshed after every delivery, duplicate or not."""
+    match p:
+        case events.UserRegistered():
+            return [(views.USER, p.user_id)]
+        case events.FollowCreated():
+            return [(views.FOLLOWEES, p.follower_id), (views.USER, p.followee_id)]
+        case events.PostCreated():
+            return [(views.USER_POSTS, p.author_id), (views.CARD, str(env.event_id))]
+        case events.CommentCreated():
+            return [
+                (views.COMMENTS_SENT, p.author_id),
+                (views.COMMENTS_RECEIVED, p.post_author_id),
+                (views.CARD, str(p.post_id)),
+            ]
+        case events.LikeCreated():
+            return [
+                (views.LIKES_SENT, p.user_id),
+                (views.LIKES_RECEIVED, p.post_author_id),
+                (views.CARD, str(p.post_id)),
+            ]
+    raise TypeError(f"no views for {type(p).__name__}")
+
+
+APPLIERS: dict[str, Applier] = {
+    "user.registered": apply_user,
+    "follow.created": apply_follow,
+    "post.created": apply_post,
+    "comment.created": apply_comment,
+    "like.created": apply_like,
+}

@@ -1,0 +1,1 @@
+"""The write path's wire: event schema, broker topology, confirmed publishing."""

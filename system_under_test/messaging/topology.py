@@ -1,0 +1,70 @@
+"""Exchange, queues and bindings, declared the same way by the API and every consumer.
+
+Quorum queues give a delivery limit (a message that keeps failing is
+dead-lettered instead of blocking its queue) and survive a broker restart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aio_pika
+from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractQueue
+
+EXCHANGE = "feed.events"
+DEAD_LETTER_EXCHANGE = "feed.dlx"
+DEAD_LETTER_QUEUE = "feed.dead"
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    consumer: str  # post, comment, like, social
+    queue: str
+    binding_keys: tuple[str, ...]
+
+
+QUEUES: dict[str, QueueSpec] = {
+    spec.consumer: spec
+    for spec in (
+        QueueSpec("post", "feed.post", ("post.*",)),
+        QueueSpec("comment", "feed.comment", ("comment.*",)),
+        QueueSpec("like", "feed.like", ("like.*",)),
+        QueueSpec("social", "feed.social", ("user.*", "follow.*")),
+    )
+}
+
+
+async def declare_exchange(channel: AbstractChannel) -> AbstractExchange:
+    return await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
+
+
+async def declare_queue(
+    channel: AbstractChannel, spec: QueueSpec, delivery_limit: int
+) -> AbstractQueue:
+    exchange = await declare_exchange(channel)
+    queue = await channel.declare_queue(
+        spec.queue,
+        durable=True,
+        arguments={
+            "x-queue-type": "quorum",
+            "x-delivery-limit": delivery_limit,
+            "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
+        },
+    )
+    for key in spec.binding_keys:
+        await queue.bind(exchange, routing_key=key)
+    return queue
+
+
+async def declare_all(channel: AbstractChannel, delivery_limit: int) -> AbstractExchange:
+    """Everything, so a write is routable even if no consumer ever started."""
+    dlx = await channel.declare_exchange(
+        DEAD_LETTER_EXCHANGE, aio_pika.ExchangeType.FANOUT, durable=True
+    )
+    dead = await channel.declare_queue(
+        DEAD_LETTER_QUEUE, durable=True, arguments={"x-queue-type": "quorum"}
+    )
+    await dead.bind(dlx)
+    for spec in QUEUES.values():
+        await declare_queue(channel, spec, delivery_limit)
+    return await declare_exchange(channel)

@@ -1,0 +1,1 @@
+"""The Feed, Card and User gRPC services (one .proto, generated code committed)."""

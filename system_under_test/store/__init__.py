@@ -1,0 +1,1 @@
+"""The stores: PostgreSQL (record), Redis (cache), and the views computed from them."""
