@@ -1,0 +1,221 @@
+"""Checkers: pure functions from a history (and a final state) to a verdict with figures.
+
+None of them talks to a service: the suites gather the state, the checkers
+judge it, so each checker is unit-tested on hand-made histories
+(tests/test_checkers.py) and shown failing where it must.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from suites.history import Op
+from suites.state import ROWS_PER_KIND, CacheMismatch
+
+MAX_PROBLEMS = 10  # per verdict: enough to see the pattern, short enough to read
+
+
+@dataclass
+class Verdict:
+    checker: str
+    valid: bool
+    figures: dict[str, Any] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "checker": self.checker,
+            "valid": self.valid,
+            "figures": self.figures,
+            "problems": self.problems[:MAX_PROBLEMS],
+        }
+
+    def __str__(self) -> str:
+        state = "ok" if self.valid else "FAILED"
+        lines = [f"{self.checker}: {state} {self.figures}"]
+        lines += [f"  - {p}" for p in self.problems[:MAX_PROBLEMS]]
+        if len(self.problems) > MAX_PROBLEMS:
+            lines.append(f"  ... and {len(self.problems) - MAX_PROBLEMS} more")
+        return "\n".join(lines)
+
+
+def _verdict(name: str, problems: list[str], **figures: Any) -> Verdict:
+    return Verdict(name, not problems, figures, problems)
+
+
+def _latencies(ops: Iterable[Op]) -> list[float]:
+    return [o.latency for o in ops if o.complete is not None]
+
+
+def _latency_figures(ops: list[Op]) -> dict[str, Any]:
+    lat = _latencies(ops)
+    if not lat:
+        return {"count": 0}
+    return {
+        "count": len(lat),
+        "p50_s": round(statistics.median(lat), 4),
+        "max_s": round(max(lat), 4),
+    }
+
+
+# -- reads ------------------------------------------------------------------
+
+
+def reads_fail_cleanly(ops: list[Op], dependency: str, bound_s: float) -> Verdict:
+    """Each read failed with 503/504 naming `dependency`, within `bound_s`, with no feed data."""
+    problems: list[str] = []
+    if not ops:
+        problems.append("no read was made during the fault")
+    for op in ops:
+        body = op.response if isinstance(op.response, dict) else {}
+        if op.status not in (503, 504):
+            problems.append(f"op {op.id}: status {op.status}, expected 503/504")
+        elif body.get("dependency") != dependency:
+            problems.append(f"op {op.id}: names {body.get('dependency')!r}, not {dependency!r}")
+        if "items" in body:
+            problems.append(f"op {op.id}: a failed read carried feed items (partial feed)")
+        if op.latency > bound_s:
+            problems.append(f"op {op.id}: took {op.latency:.3f}s > bound {bound_s:.3f}s")
+    statuses = dict(Counter(str(o.status) for o in ops))
+    return _verdict(
+        "reads_fail_cleanly", problems, statuses=statuses, bound_s=bound_s, **_latency_figures(ops)
+    )
+
+
+def reads_ok(ops: list[Op], expected_items: list[dict[str, Any]], bound_s: float) -> Verdict:
+    """Each read answered 200 with exactly the expected feed, within `bound_s`."""
+    problems: list[str] = []
+    if not ops:
+        problems.append("no read was made")
+    for op in ops:
+        if op.status != 200:
+            problems.append(f"op {op.id}: status {op.status}, expected 200: {op.response}")
+            continue
+        if op.response.get("items") != expected_items:
+            got = len(op.response.get("items") or [])
+            problems.append(
+                f"op {op.id}: feed differs from the expected one "
+                f"({got} items, expected {len(expected_items)})"
+            )
+        if op.latency > bound_s:
+            problems.append(f"op {op.id}: took {op.latency:.3f}s > bound {bound_s:.3f}s")
+    return _verdict("reads_ok", problems, bound_s=bound_s, **_latency_figures(ops))
+
+
+def recovered(time_to_recover_s: float | None, bound_s: float) -> Verdict:
+    """The first good read after the heal came within `bound_s`."""
+    problems = []
+    if time_to_recover_s is None:
+        problems.append(f"no good read within {bound_s:.1f}s of the heal")
+    elif time_to_recover_s > bound_s:
+        problems.append(f"first good read {time_to_recover_s:.3f}s after heal > {bound_s:.1f}s")
+    return _verdict("recovered", problems, time_to_recover_s=time_to_recover_s, bound_s=bound_s)
+
+
+# -- writes -----------------------------------------------------------------
+
+
+def writes_acked(ops: list[Op], bound_s: float) -> Verdict:
+    """Every write answered 202 (ok), each within `bound_s`."""
+    problems: list[str] = []
+    if not ops:
+        problems.append("no write was made")
+    for op in ops:
+        if op.outcome != "ok":
+            problems.append(
+                f"op {op.id} ({op.kind}): {op.outcome} status {op.status} {op.error or ''}"
+            )
+        elif op.latency > bound_s:
+            problems.append(
+                f"op {op.id} ({op.kind}): acked after {op.latency:.3f}s > {bound_s:.3f}s"
+            )
+    return _verdict("writes_acked", problems, bound_s=bound_s, **_latency_figures(ops))
+
+
+def exactly_once(writes: list[Op], rows: Mapping[str, Mapping[str, int]]) -> Verdict:
+    """Acked writes applied exactly once (both sides); info writes at most once; none partial.
+
+    `rows` maps event id -> table -> row count, read straight from PostgreSQL.
+    """
+    problems: list[str] = []
+    acked = lost = duplicated = one_sided = info_applied = 0
+    for op in writes:
+        if op.outcome == "fail" or op.event_id is None:
+            continue
+        counts = rows.get(op.event_id, {})
+        tables = ROWS_PER_KIND.get(op.kind, ())
+        sides = [counts.get(t, 0) for t in tables]
+        marker = counts.get("processed_events", 0)
+        if op.outcome == "ok":
+            acked += 1
+            if marker == 0 and not any(sides):
+                lost += 1
+                problems.append(f"lost: {op.kind} {op.event_id} was acked and never applied")
+                continue
+        elif marker or any(sides):
+            info_applied += 1
+        if any(n > 1 for n in sides) or marker > 1:
+            duplicated += 1
+            problems.append(f"duplicated: {op.kind} {op.event_id} rows {dict(counts)}")
+        if len(set(sides)) > 1:
+            one_sided += 1
+            problems.append(f"one side only: {op.kind} {op.event_id} rows {dict(counts)}")
+        elif marker and sides and sides[0] == 0:
+            problems.append(f"marked applied without its rows: {op.kind} {op.event_id}")
+    return _verdict(
+        "exactly_once",
+        problems,
+        acked=acked,
+        lost=lost,
+        duplicated=duplicated,
+        one_sided=one_sided,
+        info_applied=info_applied,
+    )
+
+
+def views_show_writes(
+    writes: list[Op], views: Mapping[tuple[int, str], list[dict[str, Any]]]
+) -> Verdict:
+    """Through the API's read views, each acked write shows up exactly once on each side.
+
+    `views` maps (user id, view name) -> the items the API returned.
+    """
+    expected: list[tuple[tuple[int, str], str, str]] = []  # (view key, id field, id)
+    for op in writes:
+        if op.outcome != "ok" or op.event_id is None:
+            continue
+        a = op.args
+        if op.kind == "post":
+            expected.append(((a["author_id"], "posts"), "post_id", op.event_id))
+        elif op.kind in ("comment", "like"):
+            actor = a["author_id"] if op.kind == "comment" else a["user_id"]
+            base = "comments" if op.kind == "comment" else "likes"
+            expected.append(((actor, f"{base}/sent"), "event_id", op.event_id))
+            expected.append(((a["post_author_id"], f"{base}/received"), "event_id", op.event_id))
+    problems = []
+    for key, id_field, ident in expected:
+        if key not in views:
+            problems.append(f"view {key} was not read")
+            continue
+        n = sum(1 for item in views[key] if item.get(id_field) == ident)
+        if n != 1:
+            problems.append(f"view {key[1]} of user {key[0]} shows {ident} {n} times")
+    return _verdict("views_show_writes", problems, entries_checked=len(expected))
+
+
+def cache_matches_db(mismatches: list[CacheMismatch], keys_checked: int) -> Verdict:
+    problems = [f"{m.key}: cache {m.cached} != database {m.database}" for m in mismatches]
+    return _verdict(
+        "cache_matches_db", problems, keys_checked=keys_checked, mismatched=len(mismatches)
+    )
+
+
+def converged(time_to_converge_s: float | None, bound_s: float) -> Verdict:
+    problems = []
+    if time_to_converge_s is None:
+        problems.append(f"not converged within {bound_s:.1f}s")
+    return _verdict("converged", problems, time_to_converge_s=time_to_converge_s, bound_s=bound_s)

@@ -1,0 +1,259 @@
+"""The feedchaos pytest plugin: stack lifecycle, chaos fixtures, the run's report.
+
+Loaded by the root conftest.py. Options:
+  --stack=local|containers   where the system under test runs (env FEEDCHAOS_STACK)
+  --seed=N                   replay a run's random choices (env FEEDCHAOS_SEED)
+  --reports-dir=PATH         where reports/<run-id>/ goes (default: reports/)
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from reports.record import TestRecord
+from reports.writer import RunInfo, point_latest, write_run
+from suites.client import FeedClient
+from suites.contract import BOUNDS
+from suites.scenario import ChaosRun, FeedWorld
+from suites.state import StoreInspector
+from suites.waiting import poll
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+STACK_TESTS_DIR = REPO_ROOT / "suites"
+
+
+@dataclass
+class RunState:
+    info: RunInfo
+    run_dir: Path
+    reports_root: Path
+    enabled: bool  # False for --collect-only: no files written
+    records: dict[str, TestRecord] = field(default_factory=dict)
+
+
+STATE = pytest.StashKey[RunState]()
+RECORD = pytest.StashKey[TestRecord]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("feedchaos")
+    group.addoption(
+        "--stack",
+        choices=("local", "containers"),
+        default=os.environ.get("FEEDCHAOS_STACK", "local"),
+        help="where the system under test runs (default: local processes)",
+    )
+    group.addoption(
+        "--seed",
+        type=int,
+        default=None,
+        help="seed for every random choice; printed at the start to replay a run",
+    )
+    group.addoption(
+        "--reports-dir", default=str(REPO_ROOT / "reports"), help="root folder of the run reports"
+    )
+
+
+def _git_revision() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+@pytest.hookimpl(tryfirst=True)  # before junitxml reads --junitxml
+def pytest_configure(config: pytest.Config) -> None:
+    seed = config.getoption("--seed")
+    if seed is None:
+        env_seed = os.environ.get("FEEDCHAOS_SEED")
+        seed = int(env_seed) if env_seed else random.SystemRandom().randrange(2**32)
+    run_id = time.strftime("run-%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:4]
+    reports_root = Path(config.getoption("--reports-dir")).resolve()
+    run_dir = reports_root / run_id
+    enabled = not config.option.collectonly
+    info = RunInfo(
+        run_id=run_id,
+        started=time.time(),
+        stack=config.getoption("--stack"),
+        seed=seed,
+        selection=config.option.markexpr or None,
+        git_revision=_git_revision(),
+    )
+    config.stash[STATE] = RunState(info, run_dir, reports_root, enabled)
+    if enabled:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        if not config.option.xmlpath:
+            config.option.xmlpath = str(run_dir / "junit.xml")
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    state = config.stash[STATE]
+    return [
+        f"feedchaos: stack={state.info.stack} seed={state.info.seed} "
+        f"(replay with --seed={state.info.seed}) report={state.run_dir}"
+    ]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if Path(str(item.path)).is_relative_to(STACK_TESTS_DIR):
+            item.add_marker(pytest.mark.stack)
+
+
+def _profiles(item: pytest.Item) -> list[str]:
+    known = {line.split(":")[0] for line in item.config.getini("markers")}
+    return sorted({m.name for m in item.iter_markers()} & known - {"parametrize", "stack"})
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    state = item.config.stash[STATE]
+    record = TestRecord(nodeid=item.nodeid, profiles=_profiles(item), seed=state.info.seed)
+    item.stash[RECORD] = record
+    state.records[item.nodeid] = record
+    for profile in record.profiles:
+        item.user_properties.append(("profile", profile))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    record = item.stash.get(RECORD, None)
+    if record is None:
+        return report
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        if report.skipped:
+            record.outcome = "skipped"
+        elif report.failed:
+            record.outcome = "failed" if report.when == "call" else "error"
+            record.message = report.longreprtext[-4000:]
+        else:
+            record.outcome = "passed"
+    elif report.when == "teardown" and report.failed and record.outcome == "passed":
+        record.outcome, record.message = "error", report.longreprtext[-4000:]
+    record.duration_s = round(record.duration_s + report.duration, 3)
+    return report
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    state = session.config.stash[STATE]
+    if not state.enabled:
+        return
+    write_run(state.run_dir, state.info, list(state.records.values()))
+    point_latest(state.reports_root, state.run_dir)
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    state = config.stash[STATE]
+    if state.enabled:
+        terminalreporter.write_line(
+            f"feedchaos report: {state.run_dir} (report.json, summary.md, junit.xml, "
+            f"history.jsonl); seed {state.info.seed}"
+        )
+
+
+# -- fixtures ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def run_state(request: pytest.FixtureRequest) -> RunState:
+    return request.config.stash[STATE]
+
+
+@pytest.fixture(scope="session")
+def stack(run_state: RunState) -> Iterator[object]:
+    """The whole system, started once per session and stopped at the end (also on Ctrl-C)."""
+    if run_state.info.stack == "containers":
+        pytest.fail("--stack=containers is not available yet: run the local stack")
+    from harness import LocalStack
+
+    local = LocalStack(run_state.run_dir / "stack", sut_env=BOUNDS.sut_env())
+    try:
+        local.start()
+        run_state.info.stack_timings = dict(local.timings)
+        yield local
+    finally:
+        local.stop()
+
+
+@pytest.fixture(scope="session")
+def inspector(stack) -> StoreInspector:
+    return StoreInspector(stack.endpoints.postgres_dsn, stack.endpoints.redis_url)
+
+
+@pytest.fixture
+def rng(run_state: RunState, request: pytest.FixtureRequest) -> random.Random:
+    """Per test, derived from the run's seed and the test id: a seed replays every test."""
+    return random.Random(f"{run_state.info.seed}:{request.node.nodeid}")
+
+
+@pytest.fixture
+def chaos(
+    stack,
+    inspector: StoreInspector,
+    rng: random.Random,
+    run_state: RunState,
+    request: pytest.FixtureRequest,
+) -> Iterator[ChaosRun]:
+    """A clean stack (no toxic, every process up) and a recorded client for one test."""
+    stack.reset_faults()
+    record = request.node.stash[RECORD]
+    client = FeedClient(stack.endpoints.api_url)
+    try:
+        yield ChaosRun(stack, client, inspector, BOUNDS, rng, record)
+    finally:
+        record.operations = len(client.history)
+        if run_state.enabled:
+            client.history.dump_jsonl(run_state.run_dir / "history.jsonl", request.node.nodeid)
+        client.close()
+        stack.reset_faults()
+
+
+@pytest.fixture(scope="session")
+def feed_world(stack, run_state: RunState) -> FeedWorld:
+    """A reader following two authors with posts, likes and comments, fully applied."""
+    rng = random.Random(f"{run_state.info.seed}:feed_world")
+    reader, *authors = (rng.randrange(10**9, 10**12) for _ in range(3))
+    client = FeedClient(stack.endpoints.api_url)
+    try:
+        for user in (reader, *authors):
+            _must(client.register(user, f"user {user}"))
+        for author in authors:
+            _must(client.follow(reader, author))
+            posts = [_must(client.post(author, f"hello {n} from {author}")) for n in range(2)]
+            first = posts[0].response["post_id"]
+            _must(client.comment(reader, first, author, "nice"))
+            _must(client.like(reader, first, author))
+
+        def complete_feed() -> list | None:
+            op = client.read_feed(reader)
+            items = op.response.get("items", []) if op.status == 200 else []
+            liked = sum(i["like_count"] for i in items)
+            return items if len(items) == 4 and liked == 2 else None
+
+        items, _ = poll(complete_feed, BOUNDS.convergence_s, interval_s=0.1)
+        assert items, "the read-path data never showed up in the feed"
+        return FeedWorld(reader=reader, authors=authors, expected_items=items)
+    finally:
+        client.close()
+
+
+def _must(op):
+    assert op.outcome == "ok", f"set-up write failed: {op.kind} {op.status} {op.response}"
+    return op
