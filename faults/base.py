@@ -36,13 +36,22 @@ class FaultWindow:
     start_wall: float = 0.0
     end_wall: float | None = None
     start: float = 0.0
-    end: float | None = None
+    heal_started: float | None = None  # recovery and convergence are timed from here
+    end: float | None = None  # the heal is complete (a killed process is back and ready)
 
     def open(self) -> None:
         self.start_wall, self.start = time.time(), time.monotonic()
 
+    def begin_heal(self) -> None:
+        self.heal_started = time.monotonic()
+
     def close(self) -> None:
         self.end_wall, self.end = time.time(), time.monotonic()
+
+    def since_heal(self) -> float:
+        """Seconds from the start of the heal to now."""
+        assert self.heal_started is not None, "fault not healed yet"
+        return time.monotonic() - self.heal_started
 
     @property
     def duration(self) -> float | None:
@@ -54,6 +63,9 @@ class FaultWindow:
             "start": self.start_wall,
             "end": self.end_wall,
             "duration_s": self.duration,
+            "heal_s": None
+            if self.heal_started is None or self.end is None
+            else self.end - self.heal_started,
         }
 
 
@@ -87,13 +99,18 @@ class Fault(ABC):
 
     @contextmanager
     def applied(self, on: Target) -> Iterator[FaultWindow]:
-        """Inject, yield the window, and always heal (also on errors and Ctrl-C)."""
+        """Inject, yield the window, and always heal (also on errors and Ctrl-C).
+
+        A failed inject is healed too (it may have half happened), so every
+        heal must be idempotent.
+        """
         window = FaultWindow(self.describe())
         window.open()
         try:
             self.inject(on)
             yield window
         finally:
+            window.begin_heal()
             try:
                 self.heal(on)
             finally:

@@ -10,24 +10,29 @@ from faults.base import Fault, Target
 
 @dataclass(frozen=True)
 class AllOf(Fault):
-    """Inject every part together; heal them all in reverse order, even if one heal fails."""
+    """Inject every part together; heal them all in reverse order, even if one heal fails.
+
+    If a part fails to inject, `Fault.applied` still heals every part: heals are
+    idempotent, so healing a part that never went in is harmless.
+    """
 
     kind: ClassVar[str] = "all_of"
     profile: ClassVar[str] = ""
     parts: tuple[Fault, ...] = ()
 
     def inject(self, on: Target) -> None:
-        injected: list[Fault] = []
-        try:
-            for part in self.parts:
-                part.inject(on)
-                injected.append(part)
-        except BaseException:
-            _heal_all(injected, on)
-            raise
+        for part in self.parts:
+            part.inject(on)
 
     def heal(self, on: Target) -> None:
-        _heal_all(list(self.parts), on)
+        errors: list[Exception] = []
+        for part in reversed(self.parts):
+            try:
+                part.heal(on)
+            except Exception as exc:  # heal the rest before reporting
+                errors.append(exc)
+        if errors:
+            raise errors[0]
 
     def describe(self) -> str:
         return " + ".join(p.describe() for p in self.parts)
@@ -38,14 +43,3 @@ class AllOf(Fault):
             "target": self.target,
             "parts": [p.to_json() for p in self.parts],
         }
-
-
-def _heal_all(parts: list[Fault], on: Target) -> None:
-    errors: list[BaseException] = []
-    for part in reversed(parts):
-        try:
-            part.heal(on)
-        except Exception as exc:  # heal the rest before reporting
-            errors.append(exc)
-    if errors:
-        raise errors[0]

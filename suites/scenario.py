@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from faults.base import Target
+from faults.base import FaultWindow, Target
 from reports.record import TestRecord
 from suites import checkers
 from suites.checkers import Verdict
@@ -78,9 +78,10 @@ class ChaosRun:
         with case.fault.applied(self.stack) as window:
             during = [self.client.read_feed(world.reader) for _ in range(READS_DURING_FAULT)]
         self.record.add_window(window)
-        _, time_to_recover = poll(
+        good, _ = poll(
             lambda: self.client.read_feed(world.reader).status == 200, self.bounds.recovery_s
         )
+        time_to_recover = window.since_heal() if good else None
         if expect_failure:
             first = checkers.reads_fail_cleanly(during, case.dependency, self.bounds.read_bound_s)
         else:
@@ -113,11 +114,14 @@ class ChaosRun:
             checkers.writes_acked(writes, self.bounds.write_ack_s),
             fault_bit(writes, applied_during, stopped),
         ]
-        verdicts += self.check_applied(writes)
+        verdicts += self.check_applied(writes, window)
         return verdicts
 
-    def check_applied(self, writes: list[Op]) -> list[Verdict]:
-        """Wait for convergence, then judge exactly-once, the API views and the cache."""
+    def check_applied(self, writes: list[Op], window: FaultWindow) -> list[Verdict]:
+        """Wait for convergence, then judge exactly-once, the API views and the cache.
+
+        The time to converge runs from the start of the heal.
+        """
         acked = [o for o in writes if o.outcome == "ok" and o.event_id]
 
         def all_applied() -> dict[str, dict[str, int]] | None:
@@ -129,7 +133,8 @@ class ChaosRun:
             )
             return rows if done else None
 
-        rows, time_to_converge = poll(all_applied, self.bounds.convergence_s, interval_s=0.1)
+        rows, _ = poll(all_applied, self.bounds.convergence_s, interval_s=0.1)
+        time_to_converge = window.since_heal() if rows is not None else None
         if rows is None:  # judge what is there: the verdict names what is missing
             rows = self.inspector.applied_rows(o.event_id for o in writes if o.event_id)
         views = self.read_views(acked)

@@ -1,0 +1,173 @@
+"""Each checker on hand-made histories: it passes on a good one and fails where it must."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import pytest
+
+from suites import checkers
+from suites.history import History, Op
+from suites.state import CacheMismatch
+
+BOUND = 1.3
+
+
+def op(
+    kind: str,
+    status: int | None,
+    outcome: str,
+    latency: float = 0.01,
+    response: object = None,
+    event_id: str | None = None,
+    **args: object,
+) -> Op:
+    o = Op(id=0, kind=kind, args=dict(args), invoke=100.0, invoke_wall=0.0)
+    History.complete(o, outcome, status, response)  # type: ignore[arg-type]
+    o.complete = 100.0 + latency
+    o.event_id = event_id
+    return o
+
+
+def failed_read(
+    status: int = 503, dependency: str = "card_rpc", latency: float = 0.01, **extra: object
+) -> Op:
+    body = {"error": "dependency_unavailable", "dependency": dependency, **extra}
+    return op("read_feed", status, "fail", latency, body)
+
+
+class TestReadsFailCleanly:
+    def test_passes_on_clean_failures(self) -> None:
+        v = checkers.reads_fail_cleanly([failed_read(503), failed_read(504)], "card_rpc", BOUND)
+        assert v.valid, v
+
+    @pytest.mark.parametrize(
+        "bad",
+        [
+            op("read_feed", 200, "ok", response={"items": []}),  # success during the fault
+            op("read_feed", 500, "fail", response={"error": "boom"}),  # a crash, not a clean fail
+            failed_read(dependency="user_rpc"),  # names the wrong dependency
+            failed_read(latency=BOUND + 0.5),  # too slow
+            failed_read(items=[{"post_id": "x"}]),  # a partial feed inside an error
+        ],
+        ids=["200", "500", "wrong-dependency", "too-slow", "partial-feed"],
+    )
+    def test_fails(self, bad: Op) -> None:
+        assert not checkers.reads_fail_cleanly([failed_read(), bad], "card_rpc", BOUND).valid
+
+    def test_fails_when_nothing_was_read(self) -> None:
+        assert not checkers.reads_fail_cleanly([], "card_rpc", BOUND).valid
+
+
+class TestReadsOk:
+    ITEMS: ClassVar[list[dict]] = [{"post_id": "a", "like_count": 1}]
+
+    def test_passes(self) -> None:
+        good = op("read_feed", 200, "ok", response={"items": self.ITEMS})
+        assert checkers.reads_ok([good], self.ITEMS, BOUND).valid
+
+    @pytest.mark.parametrize(
+        "bad",
+        [
+            op("read_feed", 200, "ok", response={"items": []}),  # data missing
+            op("read_feed", 200, "ok", response={"items": [{"post_id": "a", "like_count": 0}]}),
+            op("read_feed", 503, "fail", response={"error": "x"}),
+            op("read_feed", 200, "ok", latency=BOUND + 0.1, response={"items": ITEMS}),
+        ],
+        ids=["missing", "wrong-count", "503", "too-slow"],
+    )
+    def test_fails(self, bad: Op) -> None:
+        assert not checkers.reads_ok([bad], self.ITEMS, BOUND).valid
+
+
+def test_recovered() -> None:
+    assert checkers.recovered(0.2, 3.0).valid
+    assert not checkers.recovered(None, 3.0).valid
+    assert not checkers.recovered(3.5, 3.0).valid
+
+
+class TestWritesAcked:
+    def test_passes(self) -> None:
+        assert checkers.writes_acked([op("post", 202, "ok", event_id="e")], 0.5).valid
+
+    @pytest.mark.parametrize(
+        "bad",
+        [
+            op("post", 503, "info"),
+            op("post", 422, "fail"),
+            op("post", 202, "ok", latency=0.9),
+        ],
+        ids=["503", "422", "slow-ack"],
+    )
+    def test_fails(self, bad: Op) -> None:
+        assert not checkers.writes_acked([bad], 0.5).valid
+
+
+def rows(processed: int = 1, **tables: int) -> dict[str, int]:
+    base = {
+        "processed_events": processed,
+        "posts": 0,
+        "comments_sent": 0,
+        "comments_received": 0,
+        "likes_sent": 0,
+        "likes_received": 0,
+    }
+    return {**base, **tables}
+
+
+class TestExactlyOnce:
+    def test_passes_when_each_write_is_applied_once_on_both_sides(self) -> None:
+        writes = [op("post", 202, "ok", event_id="p"), op("comment", 202, "ok", event_id="c")]
+        state = {"p": rows(posts=1), "c": rows(comments_sent=1, comments_received=1)}
+        v = checkers.exactly_once(writes, state)
+        assert v.valid, v
+        assert v.figures["acked"] == 2
+
+    def test_lost(self) -> None:
+        v = checkers.exactly_once([op("post", 202, "ok", event_id="p")], {"p": rows(0)})
+        assert not v.valid and v.figures["lost"] == 1
+
+    def test_duplicated(self) -> None:
+        v = checkers.exactly_once([op("post", 202, "ok", event_id="p")], {"p": rows(posts=2)})
+        assert not v.valid and v.figures["duplicated"] == 1
+
+    def test_one_side_only(self) -> None:
+        writes = [op("like", 202, "ok", event_id="l")]
+        v = checkers.exactly_once(writes, {"l": rows(likes_sent=1, likes_received=0)})
+        assert not v.valid and v.figures["one_sided"] == 1
+
+    def test_info_write_may_be_applied_once_but_never_twice(self) -> None:
+        once = checkers.exactly_once([op("post", 503, "info", event_id="p")], {"p": rows(posts=1)})
+        assert once.valid and once.figures["info_applied"] == 1
+        twice = checkers.exactly_once([op("post", 503, "info", event_id="p")], {"p": rows(posts=2)})
+        assert not twice.valid
+
+    def test_failed_writes_are_not_expected_anywhere(self) -> None:
+        assert checkers.exactly_once([op("post", 422, "fail")], {}).valid
+
+
+class TestViewsShowWrites:
+    def test_passes_and_fails(self) -> None:
+        writes = [
+            op("comment", 202, "ok", event_id="c", author_id=1, post_author_id=2, post_id="p")
+        ]
+        good = {
+            (1, "comments/sent"): [{"event_id": "c"}],
+            (2, "comments/received"): [{"event_id": "c"}],
+        }
+        assert checkers.views_show_writes(writes, good).valid
+        missing = {**good, (2, "comments/received"): []}
+        assert not checkers.views_show_writes(writes, missing).valid
+        doubled = {**good, (1, "comments/sent"): [{"event_id": "c"}, {"event_id": "c"}]}
+        assert not checkers.views_show_writes(writes, doubled).valid
+
+
+def test_cache_matches_db() -> None:
+    assert checkers.cache_matches_db([], 3).valid
+    v = checkers.cache_matches_db([CacheMismatch("posts:1", {"v": 1}, {"v": 2})], 3)
+    assert not v.valid and v.figures["mismatched"] == 1
+
+
+def test_converged() -> None:
+    assert checkers.converged(1.0, 30).valid
+    assert not checkers.converged(None, 30).valid

@@ -1,0 +1,59 @@
+"""The contract table is well formed and every row names things that exist."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from harness.links import link_pairs
+from suites import contract
+
+ROOT = Path(__file__).resolve().parents[1]
+PROCESSES = {
+    "api",
+    "feed_rpc",
+    "card_rpc",
+    "user_rpc",
+    "post_consumer",
+    "comment_consumer",
+    "like_consumer",
+    "social_consumer",
+    "redis",
+    "rabbitmq",
+    "postgres",
+}
+
+
+def registered_markers() -> set[str]:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    return {m.split(":")[0] for m in config["tool"]["pytest"]["ini_options"]["markers"]}
+
+
+def test_case_ids_are_unique() -> None:
+    ids = [c.id for c in contract.read_cases() + contract.write_cases()]
+    assert len(ids) == len(set(ids))
+
+
+def test_profiles_are_registered_markers() -> None:
+    markers = registered_markers()
+    for row in contract.CONTRACT:
+        assert set(row.profiles) <= markers, row.id
+
+
+def test_targets_exist() -> None:
+    links = {f"{client}__{server}" for client, server in link_pairs()}
+    for row in contract.CONTRACT:
+        for case in row.cases():
+            parts = getattr(case.fault, "parts", (case.fault,))
+            for part in parts:
+                assert part.target in links | PROCESSES, f"{case.id}: {part.target}"
+
+
+def test_read_rows_name_the_server_side_of_the_link() -> None:
+    for case in contract.read_cases():
+        assert case.dependency in {"feed_rpc", "card_rpc", "user_rpc"}
+
+
+def test_bounds_configure_the_stack() -> None:
+    env = contract.BOUNDS.sut_env()
+    assert env["FEED_READ_BUDGET_MS"] == str(int(contract.BOUNDS.read_budget_s * 1000))
