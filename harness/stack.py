@@ -66,6 +66,7 @@ class LocalStack:
         self.processes: dict[str, ManagedProcess] = {}
         self.aux_processes: dict[str, ManagedProcess] = {}  # epmd: never a fault target
         self.last_reset: list[str] = []  # what the last reset_faults() had to do
+        self.last_reset_s = 0.0  # and how long it took
         self.node_name = f"feedchaos-{uuid.uuid4().hex[:8]}@localhost"
 
         # Every port is fixed for the stack's life, so restarts reuse them.
@@ -283,7 +284,7 @@ class LocalStack:
         if unready:
             self._wait_ready_all(unready, since=None)
         self.last_reset = actions
-        self.timings["last_reset"] = round(time.monotonic() - t0, 3)
+        self.last_reset_s = round(time.monotonic() - t0, 3)
 
     # -- stop -----------------------------------------------------------------------
 
