@@ -116,6 +116,10 @@ class Fault(ABC):
             finally:
                 window.close()
 
+    def leaves(self) -> tuple[Fault, ...]:
+        """The single faults this one is made of (itself, for a single fault)."""
+        return (self,)
+
     def attributes(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "target"}
 

@@ -1,6 +1,6 @@
 """Writes a run's report files: report.json, summary.md (junit.xml comes from pytest).
 
-The scorecard is drawn from the contract: one cell per (row, target, path),
+The scorecard is drawn from the contract: one cell per (row, target),
 green when every test of that cell passed, red when any failed, grey when
 none ran.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from reports.record import TestRecord
-from suites.contract import BOUNDS, CONTRACT, Reads, Writes
+from suites.contract import BOUNDS, CONTRACT
 
 SCHEMA_VERSION = 1
 
@@ -34,34 +34,31 @@ class RunInfo:
 
 
 def scorecard(records: list[TestRecord]) -> list[dict[str, Any]]:
+    """One cell per contract row and target: pass, fail, or not run."""
     cells = []
     for row in CONTRACT:
         for target in row.targets:
-            for path, expectation in (("read_path", row.reads), ("write_path", row.writes)):
-                if expectation in (Reads.UNAFFECTED, Writes.UNAFFECTED):
-                    continue
-                tests = [
-                    r for r in records if r.row == row.id and r.target == target and r.path == path
-                ]
-                outcomes = {r.outcome for r in tests}
-                if not tests or outcomes <= {"skipped", "not run"}:
-                    verdict = "not run"
-                elif outcomes & {"failed", "error"}:
-                    verdict = "fail"
-                else:
-                    verdict = "pass"
-                cells.append(
-                    {
-                        "row": row.id,
-                        "title": row.title,
-                        "fault": row.fault_kind,
-                        "target": target,
-                        "path": path,
-                        "expected": expectation.value,
-                        "verdict": verdict,
-                        "tests": [r.nodeid for r in tests],
-                    }
-                )
+            tests = [r for r in records if r.row == row.id and r.target == target]
+            outcomes = {r.outcome for r in tests}
+            if not tests or outcomes <= {"skipped", "not run"}:
+                verdict = "not run"
+            elif outcomes & {"failed", "error"}:
+                verdict = "fail"
+            else:
+                verdict = "pass"
+            cells.append(
+                {
+                    "row": row.id,
+                    "title": row.title,
+                    "fault": row.fault_kind,
+                    "target": target,
+                    "paths": list(row.paths),
+                    "reads": row.reads.value,
+                    "writes": row.writes.value,
+                    "verdict": verdict,
+                    "tests": [r.nodeid for r in tests],
+                }
+            )
     return cells
 
 
@@ -109,12 +106,10 @@ def render_summary(report: dict[str, Any]) -> str:
         for t in failed:
             lines.append(f"- `{t['nodeid']}`: {_first_line(t['message'])}")
         lines.append("")
-    lines += ["## Scorecard", "", "| fault | target | path | verdict |", "|---|---|---|---|"]
+    lines += ["## Scorecard", "", "| fault | target | verdict |", "|---|---|---|"]
     mark = {"pass": "pass", "fail": "**FAIL**", "not run": "not run"}
     for cell in report["scorecard"]:
-        lines.append(
-            f"| {cell['title']} | {cell['target']} | {cell['path']} | {mark[cell['verdict']]} |"
-        )
+        lines.append(f"| {cell['title']} | {cell['target']} | {mark[cell['verdict']]} |")
     timed = [t for t in report["tests"] if t["figures"]]
     if timed:
         lines += [

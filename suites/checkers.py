@@ -16,7 +16,15 @@ from typing import Any
 from suites.history import Op
 from suites.state import ROWS_PER_KIND, CacheMismatch
 
-MAX_PROBLEMS = 10  # per verdict: enough to see the pattern, short enough to read
+MAX_PROBLEMS = 10
+# Which consumer applies which kind of write.
+CONSUMER_OF_KIND = {
+    "post": "post_consumer",
+    "comment": "comment_consumer",
+    "like": "like_consumer",
+    "user": "social_consumer",
+    "follow": "social_consumer",
+}  # per verdict: enough to see the pattern, short enough to read
 
 
 @dataclass
@@ -106,14 +114,48 @@ def reads_ok(ops: list[Op], expected_items: list[dict[str, Any]], bound_s: float
     return _verdict("reads_ok", problems, bound_s=bound_s, **_latency_figures(ops))
 
 
-def recovered(time_to_recover_s: float | None, bound_s: float) -> Verdict:
-    """The first good read after the heal came within `bound_s`."""
+def reads_ok_or_fail_cleanly(
+    ops: list[Op], expected_items: list[dict[str, Any]], dependencies: set[str], bound_s: float
+) -> Verdict:
+    """Under an intermittent fault each read is either right or a clean failure, never partial."""
+    problems: list[str] = []
+    if not ops:
+        problems.append("no read was made")
+    ok = failed = 0
+    for op in ops:
+        body = op.response if isinstance(op.response, dict) else {}
+        if op.latency > bound_s:
+            problems.append(f"op {op.id}: took {op.latency:.3f}s > bound {bound_s:.3f}s")
+        if op.status == 200:
+            ok += 1
+            if body.get("items") != expected_items:
+                problems.append(f"op {op.id}: a 200 with a feed that differs from the expected one")
+        elif op.status in (503, 504) and body.get("dependency") in dependencies:
+            failed += 1
+            if "items" in body:
+                problems.append(f"op {op.id}: a failed read carried feed items (partial feed)")
+        else:
+            problems.append(f"op {op.id}: status {op.status} naming {body.get('dependency')!r}")
+    return _verdict(
+        "reads_ok_or_fail_cleanly",
+        problems,
+        ok=ok,
+        failed_cleanly=failed,
+        bound_s=bound_s,
+        **_latency_figures(ops),
+    )
+
+
+def recovered(time_to_recover_s: float | None, bound_s: float, what: str = "read") -> Verdict:
+    """The first good `what` (read or write) after the heal came within `bound_s`."""
     problems = []
     if time_to_recover_s is None:
-        problems.append(f"no good read within {bound_s:.1f}s of the heal")
+        problems.append(f"no good {what} within {bound_s:.1f}s of the heal")
     elif time_to_recover_s > bound_s:
-        problems.append(f"first good read {time_to_recover_s:.3f}s after heal > {bound_s:.1f}s")
-    return _verdict("recovered", problems, time_to_recover_s=time_to_recover_s, bound_s=bound_s)
+        problems.append(f"first good {what} {time_to_recover_s:.3f}s after heal > {bound_s:.1f}s")
+    name = "recovered" if what == "read" else f"{what}r_recovered"
+    figure = "time_to_recover_s" if what == "read" else f"time_to_recover_{what}s_s"
+    return _verdict(name, problems, **{figure: time_to_recover_s, "bound_s": bound_s})
 
 
 # -- writes -----------------------------------------------------------------
@@ -134,6 +176,74 @@ def writes_acked(ops: list[Op], bound_s: float) -> Verdict:
                 f"op {op.id} ({op.kind}): acked after {op.latency:.3f}s > {bound_s:.3f}s"
             )
     return _verdict("writes_acked", problems, bound_s=bound_s, **_latency_figures(ops))
+
+
+def writes_rejected_cleanly(ops: list[Op], bound_s: float) -> Verdict:
+    """With the broker unreachable, every write answers 503 within `bound_s`; never a 202."""
+    problems: list[str] = []
+    if not ops:
+        problems.append("no write was made")
+    for op in ops:
+        if op.status == 202:
+            problems.append(f"op {op.id} ({op.kind}): 202 although the broker could not confirm")
+        elif op.status != 503:
+            problems.append(f"op {op.id} ({op.kind}): status {op.status}, expected 503")
+        if op.complete is not None and op.latency > bound_s:
+            problems.append(
+                f"op {op.id} ({op.kind}): answered after {op.latency:.3f}s > {bound_s}s"
+            )
+    return _verdict("writes_rejected_cleanly", problems, bound_s=bound_s, **_latency_figures(ops))
+
+
+def writes_ok_or_rejected(ops: list[Op], bound_s: float) -> Verdict:
+    """Under an intermittent broker fault each write is a 202 or a 503 within `bound_s`."""
+    problems: list[str] = []
+    if not ops:
+        problems.append("no write was made")
+    for op in ops:
+        if op.status not in (202, 503):
+            problems.append(f"op {op.id} ({op.kind}): status {op.status}, expected 202 or 503")
+        if op.complete is not None and op.latency > bound_s:
+            problems.append(
+                f"op {op.id} ({op.kind}): answered after {op.latency:.3f}s > {bound_s}s"
+            )
+    counts = dict(Counter(str(o.status) for o in ops))
+    return _verdict("writes_ok_or_rejected", problems, statuses=counts, **_latency_figures(ops))
+
+
+def fault_bit(
+    writes: list[Op], applied_during: Mapping[str, Mapping[str, int]], stopped_consumers: set[str]
+) -> Verdict:
+    """While a consumer was out, none of its writes may have been applied.
+
+    This guards the suite itself: a fault that silently did nothing would
+    otherwise pass every other check.
+    """
+    problems = []
+    held = 0
+    for op in writes:
+        if (
+            op.event_id
+            and op.outcome == "ok"
+            and CONSUMER_OF_KIND.get(op.kind) in stopped_consumers
+        ):
+            held += 1
+            if applied_during.get(op.event_id, {}).get("processed_events"):
+                problems.append(f"{op.kind} {op.event_id} was applied while its consumer was out")
+    if stopped_consumers and not held:
+        problems.append("no write went to a consumer that was out")
+    return _verdict("fault_bit", problems, held_back=held)
+
+
+def consumers_attached(
+    consumers_per_queue: Mapping[str, int] | None, waited_s: float | None, bound_s: float
+) -> Verdict:
+    """After the heal every queue has a consumer again, without anyone restarting them."""
+    problems = []
+    if consumers_per_queue is None or waited_s is None:
+        problems.append(f"some queue had no consumer {bound_s:.0f}s after the heal")
+    figures = {"consumers": dict(consumers_per_queue or {}), "time_to_reattach_s": waited_s}
+    return _verdict("consumers_attached", problems, **figures)
 
 
 def exactly_once(writes: list[Op], rows: Mapping[str, Mapping[str, int]]) -> Verdict:

@@ -8,6 +8,14 @@ import httpx
 
 from suites.history import History, Op
 
+WRITE_PATHS = {
+    "user": "/v1/users",
+    "follow": "/v1/follows",
+    "post": "/v1/posts",
+    "comment": "/v1/comments",
+    "like": "/v1/likes",
+}
+
 # Longer than any budget in the contract, so the client never decides a read's fate.
 CLIENT_TIMEOUT_S = 10.0
 
@@ -23,14 +31,14 @@ class FeedClient:
     # -- writes -----------------------------------------------------------
 
     def register(self, user_id: int, nickname: str, key: str | None = None) -> Op:
-        return self._write("user", "/v1/users", {"user_id": user_id, "nickname": nickname}, key)
+        return self._write("user", {"user_id": user_id, "nickname": nickname}, key)
 
     def follow(self, follower_id: int, followee_id: int, key: str | None = None) -> Op:
         body = {"follower_id": follower_id, "followee_id": followee_id}
-        return self._write("follow", "/v1/follows", body, key)
+        return self._write("follow", body, key)
 
     def post(self, author_id: int, body: str, key: str | None = None) -> Op:
-        return self._write("post", "/v1/posts", {"author_id": author_id, "body": body}, key)
+        return self._write("post", {"author_id": author_id, "body": body}, key)
 
     def comment(
         self, author_id: int, post_id: str, post_author_id: int, body: str, key: str | None = None
@@ -41,13 +49,22 @@ class FeedClient:
             "post_author_id": post_author_id,
             "body": body,
         }
-        return self._write("comment", "/v1/comments", payload, key)
+        return self._write("comment", payload, key)
 
     def like(self, user_id: int, post_id: str, post_author_id: int, key: str | None = None) -> Op:
         payload = {"user_id": user_id, "post_id": post_id, "post_author_id": post_author_id}
-        return self._write("like", "/v1/likes", payload, key)
+        return self._write("like", payload, key)
 
-    def _write(self, kind: str, path: str, body: dict[str, Any], key: str | None) -> Op:
+    def retry(self, op: Op) -> Op:
+        """Send a write again, same body and same Idempotency-Key: the same event."""
+        key = op.args.get("idempotency_key")
+        if not key:
+            raise ValueError(f"op {op.id} has no Idempotency-Key: a retry could duplicate it")
+        body = {k: v for k, v in op.args.items() if k != "idempotency_key"}
+        return self._write(op.kind, body, key)
+
+    def _write(self, kind: str, body: dict[str, Any], key: str | None) -> Op:
+        path = WRITE_PATHS[kind]
         headers = {"Idempotency-Key": key} if key else {}
         op = self.history.invoke(kind, {**body, "idempotency_key": key})
         try:

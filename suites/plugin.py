@@ -194,7 +194,8 @@ def stack(run_state: RunState) -> Iterator[object]:
 
 @pytest.fixture(scope="session")
 def inspector(stack) -> StoreInspector:
-    return StoreInspector(stack.endpoints.postgres_dsn, stack.endpoints.redis_url)
+    e = stack.endpoints
+    return StoreInspector(e.postgres_dsn, e.redis_url, e.amqp_url)
 
 
 @pytest.fixture

@@ -1,37 +1,40 @@
 """One chaos test, composed: a workload (client), a fault (nemesis), checkers.
 
-    with fault applied:  run the workload, recording every op in the history
-    after the heal:      wait (bounded) for recovery or convergence
-    then:                the checkers judge the history and the final state
+    with the fault applied:  read and write through it, recording every op
+    after the heal:          wait (bounded) for recovery and convergence
+    then:                    the checkers judge the history and the final state
 
-`ChaosRun` is what the suites get from the `chaos` fixture.
+`ChaosRun.run_case` does this for any contract row; which checkers judge it
+follows from the row's read and write expectations. `ChaosRun` is what the
+suites get from the `chaos` fixture.
 """
 
 from __future__ import annotations
 
 import random
+import time
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
+
+from faults import make_fault
 from faults.base import FaultWindow, Target
+from faults.composite import Schedule
 from reports.record import TestRecord
 from suites import checkers
 from suites.checkers import Verdict
 from suites.client import FeedClient
-from suites.contract import Bounds, Case
+from suites.contract import CONSUMERS, RPC_SERVICES, Bounds, Case, Reads, Writes
 from suites.history import Op
 from suites.state import ROWS_PER_KIND, StoreInspector, keys_touched_by
 from suites.waiting import poll
 
 READS_DURING_FAULT = 3
-# Which consumer applies which kind of write (to tell whether a fault really bit).
-CONSUMER_OF_KIND = {
-    "post": "post_consumer",
-    "comment": "comment_consumer",
-    "like": "like_consumer",
-    "user": "social_consumer",
-    "follow": "social_consumer",
-}
+READ_EVERY_S = 0.1  # pace of reads while a fault is held on
+KIND_OF_CONSUMER = {"post_consumer": "post", "comment_consumer": "comment", "like_consumer": "like"}
 
 
 @dataclass
@@ -60,62 +63,215 @@ class ChaosRun:
         self.rng = rng
         self.record = record
 
+    # -- small helpers -----------------------------------------------------------
+
     def fresh_user_ids(self, n: int) -> list[int]:
         """Ids no other test uses, drawn from the seeded generator (so a seed replays them)."""
         return [self.rng.randrange(10**9, 10**12) for _ in range(n)]
 
-    def _note_case(self, case: Case, path: str) -> None:
-        self.record.path, self.record.case = path, case.id
-        self.record.row, self.record.target = case.row.id, case.target
+    def key(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def _note_case(self, case: Case) -> None:
+        self.record.path = "+".join(case.row.paths)
+        self.record.case, self.record.row, self.record.target = case.id, case.row.id, case.target
         self.record.fault = case.fault.to_json()
 
-    # -- the read path ------------------------------------------------------
+    def read_for(self, seconds: float, read: Callable[[], Op]) -> list[Op]:
+        """Keep reading at a steady pace for `seconds`: the workload while a fault is held."""
+        ops, end = [], time.monotonic() + seconds
+        while time.monotonic() < end:
+            ops.append(read())
+            time.sleep(max(0.0, READ_EVERY_S - ops[-1].latency))  # pacing, not synchronisation
+        return ops
 
-    def run_read_case(self, case: Case, world: FeedWorld, expect_failure: bool) -> list[Verdict]:
-        self._note_case(case, "read_path")
-        baseline = self.client.read_feed(world.reader)
-        assert baseline.status == 200, f"stack not healthy before the fault: {baseline.response}"
-        with case.fault.applied(self.stack) as window:
-            during = [self.client.read_feed(world.reader) for _ in range(READS_DURING_FAULT)]
-        self.record.add_window(window)
-        good, _ = poll(
-            lambda: self.client.read_feed(world.reader).status == 200, self.bounds.recovery_s
-        )
-        time_to_recover = window.since_heal() if good else None
-        if expect_failure:
-            first = checkers.reads_fail_cleanly(during, case.dependency, self.bounds.read_bound_s)
-        else:
-            first = checkers.reads_ok(during, world.expected_items, self.bounds.read_bound_s)
-        return [first, checkers.recovered(time_to_recover, self.bounds.recovery_s)]
+    # -- workloads ---------------------------------------------------------------
 
-    # -- the write path -----------------------------------------------------
+    def write_workload(
+        self, posts: int = 4, kinds: tuple[str, ...] = ("post", "comment", "like")
+    ) -> list[Op]:
+        """Posts by one author, each commented on and liked by two others.
 
-    def write_workload(self, posts: int = 4) -> list[Op]:
-        """Posts by one author, each commented on and liked by two others."""
+        Comments and likes name a post id even when the post itself is held
+        back (the API gives the id at once), so all three consumers get work.
+        Every write carries an Idempotency-Key, as a careful client's would,
+        so an indeterminate one can be retried safely.
+        """
         author, commenter, liker = self.fresh_user_ids(3)
         ops: list[Op] = []
         for n in range(posts):
-            post = self.client.post(author, f"post {n} by {author}")
-            ops.append(post)
-            post_id = (post.response or {}).get("post_id") if post.outcome == "ok" else None
-            post_id = post_id or _placeholder_post_id(self.rng)
-            ops.append(self.client.comment(commenter, post_id, author, f"comment on {n}"))
-            ops.append(self.client.like(liker, post_id, author))
+            post_id = self.key()
+            if "post" in kinds:
+                post = self.client.post(author, f"post {n} by {author}", self.key())
+                ops.append(post)
+                if post.outcome == "ok":
+                    post_id = post.response["post_id"]
+            if "comment" in kinds:
+                ops.append(self.client.comment(commenter, post_id, author, f"on {n}", self.key()))
+            if "like" in kinds:
+                ops.append(self.client.like(liker, post_id, author, self.key()))
         return ops
 
-    def run_write_case(self, case: Case, stopped: set[str]) -> list[Verdict]:
-        """`stopped`: the consumers the fault takes down (their writes must wait for the heal)."""
-        self._note_case(case, "write_path")
+    def retry_unacked(self, ops: list[Op]) -> tuple[list[Op], list[Op]]:
+        """After the heal, retry every write that did not get its 202, with the same key.
+
+        Returns (the last attempt for each such write, every attempt made).
+        """
+        finals, attempts = [], []
+        for op in ops:
+            if op.outcome == "ok":
+                continue
+
+            def attempt(op: Op = op) -> Op | None:
+                retry = self.client.retry(op)
+                attempts.append(retry)
+                return retry if retry.outcome == "ok" else None
+
+            poll(attempt, self.bounds.recovery_s, interval_s=0.1)
+            finals.append(attempts[-1])
+        return finals, attempts
+
+    # -- the generic case ----------------------------------------------------------
+
+    def run_case(self, case: Case, world: FeedWorld) -> list[Verdict]:
+        row = case.row
+        if row.scenario == "redelivery":
+            return self.run_redelivery(case)
+        self._note_case(case)
+        baseline = self.client.read_feed(world.reader)
+        assert baseline.status == 200, f"stack not healthy before the fault: {baseline.response}"
+        warm_reads, miss_reads, writes = [], [], []
+        held_during: dict[str, dict[str, int]] | None = None
+
+        def read_warm() -> Op:
+            return self.client.read_feed(world.reader)
+
+        def read_miss() -> Op:  # a user never read before: every cache lookup misses
+            return self.client.read_feed(self.fresh_user_ids(1)[0])
+
         with case.fault.applied(self.stack) as window:
-            writes = self.write_workload()
-            applied_during = self.inspector.applied_rows(o.event_id for o in writes if o.event_id)
+            warm_reads += [read_warm() for _ in range(READS_DURING_FAULT)]
+            if row.reads is Reads.WARM_OK_MISS_FAIL:
+                miss_reads += [read_miss() for _ in range(READS_DURING_FAULT)]
+            if row.writes is Writes.OK_OR_REJECTED:
+                writes += self._write_for(case)
+            else:
+                # A rejected write costs a publish timeout: keep those workloads short.
+                light = row.writes in (Writes.REJECTED, Writes.UNAFFECTED)
+                writes += self.write_workload(posts=1 if light else 4)
+            if row.writes in (Writes.HELD_THEN_APPLIED, Writes.SURVIVE_RESTART):
+                held_during = self._applied_if_observable(writes)
+            if row.then is not None:
+                with row.then().applied(self.stack) as inner:
+                    pass
+                self.record.add_window(inner)
+            if row.hold_s:
+                warm_reads += self.read_for(row.hold_s, read_warm)
+            if isinstance(case.fault, Schedule):  # read through the whole schedule
+                remaining = case.fault.total_s() - (time.monotonic() - window.start)
+                warm_reads += self.read_for(max(remaining, 0.0), read_warm)
         self.record.add_window(window)
-        verdicts = [
-            checkers.writes_acked(writes, self.bounds.write_ack_s),
-            fault_bit(writes, applied_during, stopped),
-        ]
-        verdicts += self.check_applied(writes, window)
+
+        probe = read_miss if row.reads is Reads.WARM_OK_MISS_FAIL else read_warm
+        good, _ = poll(lambda: probe().status == 200, self.bounds.recovery_s)
+        verdicts = self._read_verdicts(case, world, warm_reads, miss_reads)
+        verdicts.append(
+            checkers.recovered(window.since_heal() if good else None, self.bounds.recovery_s)
+        )
+        verdicts += self._write_verdicts(case, writes, held_during, window)
         return verdicts
+
+    def _write_for(self, case: Case) -> list[Op]:
+        """Keyed writes for as long as a time-driven fault runs."""
+        assert isinstance(case.fault, Schedule)
+        ops: list[Op] = []
+        end = time.monotonic() + case.fault.total_s()
+        while time.monotonic() < end:
+            ops += self.write_workload(posts=1)
+        return ops
+
+    def _read_verdicts(
+        self, case: Case, world: FeedWorld, warm: list[Op], miss: list[Op]
+    ) -> list[Verdict]:
+        bound = self.bounds.read_bound_s
+        match case.row.reads:
+            case Reads.FAIL:
+                return [checkers.reads_fail_cleanly(warm, case.dependency, bound)]
+            case Reads.WARM_OK_MISS_FAIL:
+                return [
+                    checkers.reads_ok(warm, world.expected_items, bound),
+                    checkers.reads_fail_cleanly(miss, case.dependency, bound),
+                ]
+            case Reads.OK_OR_FAIL:
+                return [
+                    checkers.reads_ok_or_fail_cleanly(
+                        warm, world.expected_items, set(RPC_SERVICES), bound
+                    )
+                ]
+            case _:  # OK, DEGRADED, UNAFFECTED: the right feed, in time
+                return [checkers.reads_ok(warm, world.expected_items, bound)]
+
+    def _write_verdicts(
+        self, case: Case, writes: list[Op], held_during: dict, window: FaultWindow
+    ) -> list[Verdict]:
+        row = case.row
+        verdicts: list[Verdict] = []
+        all_writes = list(writes)
+        match row.writes:
+            case Writes.REJECTED | Writes.OK_OR_REJECTED:
+                if row.writes is Writes.REJECTED:
+                    first = checkers.writes_rejected_cleanly(writes, self.bounds.reject_bound_s)
+                else:
+                    first = checkers.writes_ok_or_rejected(writes, self.bounds.reject_bound_s)
+                finals, attempts = self.retry_unacked(writes)
+                retried = checkers.writes_acked(finals, self.bounds.recovery_s)
+                retried.checker = "keyed_retries_acked"
+                verdicts += [first, retried]
+                all_writes += attempts
+            case _:
+                verdicts.append(checkers.writes_acked(writes, self.bounds.write_ack_s))
+        if held_during is not None:
+            verdicts.append(checkers.fault_bit(writes, held_during, self._stopped(case)))
+        if row.writes is Writes.SURVIVE_RESTART:
+            verdicts += self._reconnected(all_writes, window)
+        verdicts += self.check_applied(all_writes, window)
+        return verdicts
+
+    def _applied_if_observable(self, writes: list[Op]) -> dict[str, dict[str, int]] | None:
+        """What is applied so far, or None when the fault took the database itself away."""
+        try:
+            return self.inspector.applied_rows(o.event_id for o in writes if o.event_id)
+        except psycopg.OperationalError:
+            return None
+
+    def _stopped(self, case: Case) -> set[str]:
+        """The consumers a held-writes fault keeps from applying anything."""
+        if case.target in CONSUMERS:
+            return {case.target}
+        return set(CONSUMERS)
+
+    def _reconnected(self, writes: list[Op], window: FaultWindow) -> list[Verdict]:
+        """After a broker restart, nobody restarts the API or the consumers: they must come back."""
+        author = self.fresh_user_ids(1)[0]
+
+        def write_goes_through() -> Op | None:
+            op = self.client.post(author, "after the restart", self.key())
+            writes.append(op)
+            return op if op.outcome == "ok" else None
+
+        ok, _ = poll(write_goes_through, self.bounds.recovery_s, interval_s=0.1)
+        writer = checkers.recovered(
+            window.since_heal() if ok else None, self.bounds.recovery_s, what="write"
+        )
+
+        def all_attached() -> dict[str, int] | None:
+            counts = {
+                q: s.consumers for q, s in self.inspector.queues().items() if q != "feed.dead"
+            }
+            return counts if all(n >= 1 for n in counts.values()) else None
+
+        counts, waited = poll(all_attached, self.bounds.reattach_s, interval_s=0.2)
+        return [writer, checkers.consumers_attached(counts, waited, self.bounds.reattach_s)]
 
     def check_applied(self, writes: list[Op], window: FaultWindow) -> list[Verdict]:
         """Wait for convergence, then judge exactly-once, the API views and the cache.
@@ -166,28 +322,70 @@ class ChaosRun:
                 views[(user_id, view)] = op.response["items"]
         return views
 
+    # -- a crash between commit and ack ------------------------------------------------
 
-def fault_bit(
-    writes: list[Op], applied_during: dict[str, dict[str, int]], stopped: set[str]
-) -> Verdict:
-    """While a consumer was down, none of its writes may have been applied.
+    def run_redelivery(self, case: Case) -> list[Verdict]:
+        """Acks lost, consumer killed after its commits: the broker redelivers, nothing doubles.
 
-    This guards the suite itself: a fault that silently did nothing would
-    otherwise pass every other check.
-    """
-    problems = []
-    held = 0
-    for op in writes:
-        if op.event_id and CONSUMER_OF_KIND.get(op.kind) in stopped:
-            held += 1
-            if applied_during.get(op.event_id, {}).get("processed_events"):
-                problems.append(f"{op.kind} {op.event_id} was applied while its consumer was down")
-    if stopped and not held:
-        problems.append("no write went to a stopped consumer")
-    return Verdict("fault_bit", not problems, {"held_back": held}, problems)
-
-
-def _placeholder_post_id(rng: random.Random) -> str:
-    import uuid
-
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        The consumer's acks are swallowed (its broker link blackholed upstream)
+        while it applies the writes; once they are committed it is killed, the
+        link heals, the broker requeues the unacked messages, and the restarted
+        consumer must turn each redelivery into a no-op.
+        """
+        self._note_case(case)
+        consumer, kind = case.target, KIND_OF_CONSUMER[case.target]
+        acks_lost = make_fault("timeout", f"{consumer}__rabbitmq", timeout=0, stream="upstream")
+        kill = make_fault("kill", consumer)
+        queue = f"feed.{kind}"
+        window = FaultWindow(f"{acks_lost.describe()}, then {kill.describe()} after the commits")
+        window.open()
+        try:
+            with acks_lost.applied(self.stack) as lost_window:
+                writes = self.write_workload(posts=3, kinds=(kind,))
+                acked = [o.event_id for o in writes if o.outcome == "ok"]
+                committed, _ = poll(
+                    lambda: all(
+                        r["processed_events"] for r in self.inspector.applied_rows(acked).values()
+                    ),
+                    self.bounds.convergence_s,
+                    interval_s=0.1,
+                )
+                kill.inject(self.stack)  # dies holding deliveries it committed, unacked
+            self.record.add_window(lost_window)
+            requeued, waited = poll(
+                lambda: self.inspector.queues()[queue].ready >= len(acked),
+                self.bounds.convergence_s,
+                interval_s=0.2,
+            )
+        finally:
+            window.begin_heal()
+            kill.heal(self.stack)
+            window.close()
+        self.record.add_window(window)
+        pending = Verdict(
+            "redelivery_pending",
+            bool(committed and requeued),
+            {
+                "committed_before_kill": bool(committed),
+                "requeued": bool(requeued),
+                "time_to_requeue_s": waited,
+            },
+            []
+            if committed and requeued
+            else ["the scenario did not set up a redelivery (commits or requeue missing)"],
+        )
+        drained, _ = poll(
+            lambda: self.inspector.queues()[queue].ready == 0,
+            self.bounds.convergence_s,
+            interval_s=0.2,
+        )
+        drained_verdict = checkers.converged(
+            window.since_heal() if drained else None, self.bounds.convergence_s
+        )
+        drained_verdict.checker = "redeliveries_drained"
+        return [
+            checkers.writes_acked(writes, self.bounds.write_ack_s),
+            pending,
+            drained_verdict,
+            *self.check_applied(writes, window),
+        ]

@@ -12,11 +12,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import aio_pika
 import psycopg
 import redis
 from psycopg.rows import dict_row
 
 from suites.history import Op
+from system_under_test.messaging.topology import DEAD_LETTER_QUEUE, QUEUES
 from system_under_test.store import views
 
 # Where each kind of write leaves rows: one row per table per applied event.
@@ -67,10 +69,33 @@ class CacheMismatch:
     database: Any
 
 
+@dataclass
+class QueueState:
+    ready: int  # messages waiting (not counting those delivered and unacked)
+    consumers: int
+
+
 class StoreInspector:
-    def __init__(self, postgres_dsn: str, redis_url: str) -> None:
+    def __init__(self, postgres_dsn: str, redis_url: str, amqp_url: str) -> None:
         self.postgres_dsn = postgres_dsn
         self.redis_url = redis_url
+        self.amqp_url = amqp_url
+
+    def queues(self) -> dict[str, QueueState]:
+        """Each work queue and the dead-letter queue, by passive declare (no management plugin)."""
+        return asyncio.run(self._queues())
+
+    async def _queues(self) -> dict[str, QueueState]:
+        names = [spec.queue for spec in QUEUES.values()] + [DEAD_LETTER_QUEUE]
+        connection = await aio_pika.connect(self.amqp_url, timeout=5)
+        async with connection:
+            channel = await connection.channel()
+            out = {}
+            for name in names:
+                queue = await channel.declare_queue(name, passive=True)
+                result = queue.declaration_result
+                out[name] = QueueState(result.message_count or 0, result.consumer_count or 0)
+            return out
 
     def _connect(self) -> psycopg.Connection:
         return psycopg.connect(

@@ -11,13 +11,13 @@ from suites.contract import Case
 from suites.scenario import ChaosRun
 
 
-def case_params(cases: Iterable[Case], path: str) -> list:
-    """One pytest param per case: id names fault and target; marks are its profiles and path."""
+def case_params(cases: Iterable[Case]) -> list:
+    """One pytest param per case: the id names row and target; marks are its profiles and paths."""
     return [
         pytest.param(
             case,
             id=case.id,
-            marks=[getattr(pytest.mark, m) for m in (path, *case.row.profiles)],
+            marks=[getattr(pytest.mark, m) for m in (*case.row.paths, *case.row.profiles)],
         )
         for case in cases
     ]

@@ -36,16 +36,14 @@ async def consume_once(kind: str, settings: Settings, handler: DeliveryHandler) 
         await channel.set_qos(prefetch_count=settings.prefetch)
         await declare_all(channel, settings.delivery_limit)
         queue = await declare_queue(channel, QUEUES[kind], settings.delivery_limit)
-        serial = asyncio.Lock()  # apply in arrival order, one at a time
-
-        async def on_message(message) -> None:
-            async with serial:
-                await handler.handle(message)
-
-        await queue.consume(on_message)
+        # aio-pika's `connection.closed()` resolves only on a close *we* call; a
+        # lost connection is announced through the close callbacks.
+        lost = asyncio.Event()
+        connection.close_callbacks.add(lambda *_: lost.set())
+        await queue.consume(handler.handle)
         log.info("consuming %s", queue.name)
-        await connection.closed()
-        log.warning("broker connection closed; reconnecting")
+        await lost.wait()
+        log.warning("broker connection lost; reconnecting")
 
 
 async def run(kind: str, settings: Settings) -> None:

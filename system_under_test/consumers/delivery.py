@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -64,8 +65,15 @@ class DeliveryHandler:
         self.cache = cache
         self.store_timeout_s = store_timeout_s
         self.retry_seconds = retry_seconds
+        # One delivery at a time, in arrival order, across reconnects too: a
+        # delivery from a dead connection finishes before the next one starts.
+        self._serial = asyncio.Lock()
 
     async def handle(self, message: AbstractIncomingMessage) -> None:
+        async with self._serial:
+            await self._handle(message)
+
+    async def _handle(self, message: AbstractIncomingMessage) -> None:
         try:
             env, payload = self._parse(message.body)
             await self._retrying(self._apply_once, env, payload)

@@ -1,9 +1,8 @@
 """Confirmed publishing for the API: a write is accepted only once the broker has it.
 
-Every publish, including the (re)connect it may need, runs under one bound.
-With no usable connection the publish fails at once instead of waiting for a
-reconnect, and a failed or timed-out publish drops the connection so the next
-write starts from a fresh one.
+Every publish, including the (re)connect it may need, runs under one bound,
+so a write never waits for a reconnect longer than that. A failed or
+timed-out publish drops the connection so the next write starts afresh.
 """
 
 from __future__ import annotations
@@ -35,15 +34,13 @@ class ConfirmingPublisher:
         self._channel: AbstractChannel | None = None
         self._exchange: AbstractExchange | None = None
         self._lock = asyncio.Lock()
+        self._closing: set[asyncio.Task] = set()
 
     async def publish(self, event: Envelope) -> None:
         try:
             await bounded(self._publish(event), self._timeout_s)
         except Exception as exc:  # any failure leaves the write unconfirmed
-            try:  # the lock may still be held by the abandoned attempt: bound the wait
-                await bounded(self._drop(), 0.5)
-            except Exception:
-                log.debug("dropping the publisher connection failed", exc_info=True)
+            self._forget_connection()
             raise PublishFailed(f"{type(exc).__name__}: {exc}") from exc
 
     async def _publish(self, event: Envelope) -> None:
@@ -63,7 +60,7 @@ class ConfirmingPublisher:
         async with self._lock:
             if self._exchange is not None and self._channel and not self._channel.is_closed:
                 return self._exchange
-            await self._drop_unlocked()
+            self._forget_connection()
             self._connection = await connect(self._url, self._timeout_s)
             self._channel = await self._connection.channel(
                 publisher_confirms=True, on_return_raises=True
@@ -72,18 +69,23 @@ class ConfirmingPublisher:
             log.info("publisher connected")
             return self._exchange
 
-    async def _drop(self) -> None:
-        async with self._lock:
-            await self._drop_unlocked()
+    def _forget_connection(self) -> None:
+        """The next write starts from a fresh connection; the old one closes in the background.
 
-    async def _drop_unlocked(self) -> None:
+        Closing over a blackholed link can take a while, and the answer to the
+        failed write must not wait for it.
+        """
         connection, self._connection = self._connection, None
         self._channel = self._exchange = None
         if connection is not None and not connection.is_closed:
-            try:  # closing over a blackholed link would wait: bound it
-                await bounded(connection.close(), 0.5)
-            except Exception:
-                log.debug("closing a dead publisher connection failed", exc_info=True)
+            task = asyncio.ensure_future(bounded(connection.close(), 5.0))
+            self._closing.add(task)
+            task.add_done_callback(self._closed_in_background)
+
+    def _closed_in_background(self, task: asyncio.Task) -> None:
+        self._closing.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.debug("closing a dead publisher connection failed: %s", task.exception())
 
     async def connect_early(self) -> None:
         """Best effort at start-up: declares the topology before the first write."""
@@ -93,4 +95,6 @@ class ConfirmingPublisher:
             log.warning("broker not reachable at start: %s", exc)
 
     async def close(self) -> None:
-        await self._drop()
+        self._forget_connection()
+        if self._closing:
+            await asyncio.wait(self._closing, timeout=5.0)

@@ -20,6 +20,11 @@ def make_pool(dsn: str, store_timeout_s: float, max_size: int = 4) -> AsyncConne
         max_size=max_size,
         open=False,
         timeout=store_timeout_s,  # wait for a free connection
+        # Give a failed reconnect up after 1 s instead of backing off for minutes:
+        # the next request starts a fresh attempt, so recovery follows the heal.
+        reconnect_timeout=1.0,
+        # A pooled connection may be dead after a database restart: check it first.
+        check=AsyncConnectionPool.check_connection,
         kwargs={
             "autocommit": True,
             "row_factory": dict_row,
