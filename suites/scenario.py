@@ -45,6 +45,15 @@ class FeedWorld:
     authors: list[int]
     expected_items: list[dict[str, Any]]
 
+    def cache_keys(self) -> set[str]:
+        """Every cache entry a read of the reader's feed uses."""
+        return {
+            f"followees:{self.reader}",
+            *(f"posts:{a}" for a in self.authors),
+            *(f"user:{a}" for a in self.authors),
+            *(f"card:{item['post_id']}" for item in self.expected_items),
+        }
+
 
 class ChaosRun:
     def __init__(
@@ -140,6 +149,8 @@ class ChaosRun:
         self._note_case(case)
         baseline = self.client.read_feed(world.reader)
         assert baseline.status == 200, f"stack not healthy before the fault: {baseline.response}"
+        if row.reads is Reads.WARM_OK_MISS_FAIL:
+            self._warm_cache(world)
         warm_reads, miss_reads, writes = [], [], []
         held_during: dict[str, dict[str, int]] | None = None
 
@@ -180,6 +191,21 @@ class ChaosRun:
         )
         verdicts += self._write_verdicts(case, writes, held_during, window)
         return verdicts
+
+    def _warm_cache(self, world: FeedWorld) -> None:
+        """The precondition of a warm read: every entry it needs is in the cache.
+
+        Reads fill the cache; right after a cache outage a service may still be
+        skipping the cache for a moment, so read until the entries are there.
+        """
+        keys = world.cache_keys()
+
+        def warm() -> bool:
+            self.client.read_feed(world.reader)
+            return self.inspector.cached(keys) == keys
+
+        ok, _ = poll(warm, self.bounds.recovery_s, interval_s=0.2)
+        assert ok, f"cache not warm: missing {sorted(keys - self.inspector.cached(keys))}"
 
     def _write_for(self, case: Case) -> list[Op]:
         """Keyed writes for as long as a time-driven fault runs."""

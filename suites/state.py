@@ -119,6 +119,15 @@ class StoreInspector:
                     counts[row["e"]][table] = row["n"]
         return counts
 
+    def cached(self, keys: Iterable[str]) -> set[str]:
+        """Which of `keys` the cache holds right now."""
+        keys = sorted(set(keys))
+        client = redis.Redis.from_url(self.redis_url, socket_timeout=5)
+        try:
+            return {k for k, raw in zip(keys, client.mget(keys), strict=True) if raw is not None}
+        finally:
+            client.close()
+
     def cache_mismatches(self, keys: Iterable[str]) -> list[CacheMismatch]:
         """Cached entries that differ from the view computed from the database now.
 
