@@ -22,6 +22,9 @@ class TestRecord:
     windows: list[dict[str, Any]] = field(default_factory=list)
     verdicts: list[dict[str, Any]] = field(default_factory=list)
     figures: dict[str, Any] = field(default_factory=dict)
+    # Time series for the plots, as [wall time, value] pairs; "backlog" is the
+    # number of acknowledged writes not yet applied, sampled while converging.
+    series: dict[str, list[list[float]]] = field(default_factory=dict)
     operations: int = 0
     outcome: str = "not run"  # passed, failed, skipped, error
     duration_s: float = 0.0

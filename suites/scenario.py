@@ -306,14 +306,18 @@ class ChaosRun:
         """
         acked = [o for o in writes if o.outcome == "ok" and o.event_id]
 
+        backlog = self.record.series.setdefault("backlog", [])
+
         def all_applied() -> dict[str, dict[str, int]] | None:
             rows = self.inspector.applied_rows(o.event_id for o in acked)
-            done = all(
-                rows[o.event_id]["processed_events"] >= 1
-                and all(rows[o.event_id][t] >= 1 for t in ROWS_PER_KIND.get(o.kind, ()))
+            pending = sum(
+                1
                 for o in acked
+                if rows[o.event_id]["processed_events"] < 1
+                or any(rows[o.event_id][t] < 1 for t in ROWS_PER_KIND.get(o.kind, ()))
             )
-            return rows if done else None
+            backlog.append([time.time(), pending])  # the drain curve in the report
+            return rows if pending == 0 else None
 
         rows, _ = poll(all_applied, self.bounds.convergence_s, interval_s=0.1)
         time_to_converge = window.since_heal() if rows is not None else None
