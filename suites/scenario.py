@@ -12,6 +12,7 @@ suites get from the `chaos` fixture.
 from __future__ import annotations
 
 import random
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -55,6 +56,56 @@ class FeedWorld:
         }
 
 
+def pending_writes(acked: list[Op], rows: dict[str, dict[str, int]]) -> int:
+    """How many acknowledged writes are not (fully) applied in `rows`."""
+    return sum(
+        1
+        for o in acked
+        if rows[o.event_id]["processed_events"] < 1
+        or any(rows[o.event_id][t] < 1 for t in ROWS_PER_KIND.get(o.kind, ()))
+    )
+
+
+class BacklogSampler:
+    """Samples on a thread how many acked writes wait to be applied: the drain curve.
+
+    It watches the test's list of writes as it grows and keeps [wall time,
+    pending] pairs until stopped (or for `bound_s` at most).
+    """
+
+    def __init__(
+        self,
+        inspector: StoreInspector,
+        writes: list[Op],
+        interval_s: float = 0.1,
+        bound_s: float = 120.0,
+    ) -> None:
+        self.inspector, self.writes = inspector, writes
+        self.interval_s, self.bound_s = interval_s, bound_s
+        self.samples: list[list[float]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="backlog", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        end = time.monotonic() + self.bound_s
+        while time.monotonic() < end:
+            acked = [o for o in list(self.writes) if o.outcome == "ok" and o.event_id]
+            try:
+                rows = self.inspector.applied_rows(o.event_id for o in acked)
+            except psycopg.Error:
+                rows = None  # the database itself is out: no sample
+            if rows is not None:
+                self.samples.append([time.time(), pending_writes(acked, rows)])
+            if self._stop.wait(self.interval_s):  # the sampling period, not a synchronisation
+                return
+
+    def stop(self) -> list[list[float]]:
+        self._stop.set()
+        self._thread.join(timeout=10)
+        return self.samples
+
+
 class ChaosRun:
     def __init__(
         self,
@@ -71,6 +122,7 @@ class ChaosRun:
         self.bounds = bounds
         self.rng = rng
         self.record = record
+        self.backlog: BacklogSampler | None = None
 
     # -- small helpers -----------------------------------------------------------
 
@@ -161,6 +213,7 @@ class ChaosRun:
             return self.client.read_feed(self.fresh_user_ids(1)[0])
 
         with case.fault.applied(self.stack) as window:
+            self.backlog = BacklogSampler(self.inspector, writes)
             warm_reads += [read_warm() for _ in range(READS_DURING_FAULT)]
             if row.reads is Reads.WARM_OK_MISS_FAIL:
                 miss_reads += [read_miss() for _ in range(READS_DURING_FAULT)]
@@ -306,21 +359,18 @@ class ChaosRun:
         """
         acked = [o for o in writes if o.outcome == "ok" and o.event_id]
 
-        backlog = self.record.series.setdefault("backlog", [])
-
         def all_applied() -> dict[str, dict[str, int]] | None:
             rows = self.inspector.applied_rows(o.event_id for o in acked)
-            pending = sum(
-                1
-                for o in acked
-                if rows[o.event_id]["processed_events"] < 1
-                or any(rows[o.event_id][t] < 1 for t in ROWS_PER_KIND.get(o.kind, ()))
-            )
-            backlog.append([time.time(), pending])  # the drain curve in the report
-            return rows if pending == 0 else None
+            return rows if not pending_writes(acked, rows) else None
 
         rows, _ = poll(all_applied, self.bounds.convergence_s, interval_s=0.1)
         time_to_converge = window.since_heal() if rows is not None else None
+        if self.backlog is not None:
+            samples = self.backlog.stop()
+            if rows is not None:  # converged: the backlog is verified empty now
+                samples.append([time.time(), 0])
+            self.record.series["backlog"] = samples
+            self.backlog = None
         if rows is None:  # judge what is there: the verdict names what is missing
             rows = self.inspector.applied_rows(o.event_id for o in writes if o.event_id)
         views = self.read_views(acked)
@@ -372,6 +422,7 @@ class ChaosRun:
         try:
             with acks_lost.applied(self.stack) as lost_window:
                 writes = self.write_workload(posts=3, kinds=(kind,))
+                self.backlog = BacklogSampler(self.inspector, writes)
                 acked = [o.event_id for o in writes if o.outcome == "ok"]
                 committed, _ = poll(
                     lambda: all(
