@@ -149,29 +149,50 @@ class ChaosRun:
     # -- workloads ---------------------------------------------------------------
 
     def write_workload(
-        self, posts: int = 4, kinds: tuple[str, ...] = ("post", "comment", "like")
+        self,
+        posts: int = 4,
+        kinds: tuple[str, ...] = ("post", "comment", "like"),
+        on_posts: list[tuple[str, int]] | None = None,
     ) -> list[Op]:
         """Posts by one author, each commented on and liked by two others.
 
         Comments and likes name a post id even when the post itself is held
         back (the API gives the id at once), so all three consumers get work.
-        Every write carries an Idempotency-Key, as a careful client's would,
-        so an indeterminate one can be retried safely.
+        Without "post" in `kinds` they go to `on_posts`, (post id, author)
+        pairs that exist already. Every write carries an Idempotency-Key, as a
+        careful client's would, so an indeterminate one can be retried safely.
         """
         author, commenter, liker = self.fresh_user_ids(3)
+        targets = list(on_posts or [])
         ops: list[Op] = []
         for n in range(posts):
-            post_id = self.key()
             if "post" in kinds:
                 post = self.client.post(author, f"post {n} by {author}", self.key())
                 ops.append(post)
-                if post.outcome == "ok":
-                    post_id = post.response["post_id"]
+                # The post id is the event id, answered with a 503 too: a keyed
+                # retry of the post will create exactly that post.
+                targets.append((post.event_id or self.key(), author))
+            post_id, post_author = targets[n % len(targets)]
             if "comment" in kinds:
-                ops.append(self.client.comment(commenter, post_id, author, f"on {n}", self.key()))
+                ops.append(
+                    self.client.comment(commenter, post_id, post_author, f"on {n}", self.key())
+                )
             if "like" in kinds:
-                ops.append(self.client.like(liker, post_id, author, self.key()))
+                ops.append(self.client.like(liker, post_id, post_author, self.key()))
         return ops
+
+    def applied_posts(self, n: int) -> list[tuple[str, int]]:
+        """Set-up: n posts written and applied, as (post id, author) pairs."""
+        ops = self.write_workload(posts=n, kinds=("post",))
+        ids = [o.event_id for o in ops if o.outcome == "ok"]
+        assert len(ids) == n, f"set-up posts not accepted: {[o.response for o in ops]}"
+        done, _ = poll(
+            lambda: all(r["posts"] for r in self.inspector.applied_rows(ids).values()),
+            self.bounds.convergence_s,
+            interval_s=0.1,
+        )
+        assert done, "set-up posts were never applied"
+        return [(o.event_id, o.args["author_id"]) for o in ops]
 
     def retry_unacked(self, ops: list[Op]) -> tuple[list[Op], list[Op]]:
         """After the heal, retry every write that did not get its 202, with the same key.
@@ -417,11 +438,12 @@ class ChaosRun:
         acks_lost = make_fault("timeout", f"{consumer}__rabbitmq", timeout=0, stream="upstream")
         kill = make_fault("kill", consumer)
         queue = f"feed.{kind}"
+        targets = None if kind == "post" else self.applied_posts(3)
         window = FaultWindow(f"{acks_lost.describe()}, then {kill.describe()} after the commits")
         window.open()
         try:
             with acks_lost.applied(self.stack) as lost_window:
-                writes = self.write_workload(posts=3, kinds=(kind,))
+                writes = self.write_workload(posts=3, kinds=(kind,), on_posts=targets)
                 self.backlog = BacklogSampler(self.inspector, writes)
                 acked = [o.event_id for o in writes if o.outcome == "ok"]
                 committed, _ = poll(

@@ -33,6 +33,8 @@ class Settings:
     publish_timeout_s: float
     store_timeout_s: float
     retry_seconds: float
+    reference_wait_s: float
+    park_s: float
     delivery_limit: int
     prefetch: int
     log_level: str
@@ -52,6 +54,8 @@ class Settings:
             publish_timeout_s=_env_ms("FEED_PUBLISH_TIMEOUT_MS", 1000),
             store_timeout_s=_env_ms("FEED_STORE_TIMEOUT_MS", 500),
             retry_seconds=float(_env("FEED_RETRY_SECONDS", "5")),
+            reference_wait_s=float(_env("FEED_REFERENCE_WAIT_S", "30")),
+            park_s=_env_ms("FEED_PARK_MS", 500),
             delivery_limit=int(_env("FEED_DELIVERY_LIMIT", "50")),
             prefetch=int(_env("FEED_PREFETCH", "32")),
             log_level=_env("FEED_LOG_LEVEL", "INFO"),

@@ -80,7 +80,7 @@ async def _lifecycle(app: web.Application) -> object:
         settings.feed_rpc_addr, settings.card_rpc_addr, settings.user_rpc_addr
     )
     publisher = ConfirmingPublisher(
-        settings.amqp_url, settings.publish_timeout_s, settings.delivery_limit
+        settings.amqp_url, settings.publish_timeout_s, settings.delivery_limit, settings.park_s
     )
     app["publisher"] = publisher
     await publisher.connect_early()

@@ -19,7 +19,7 @@ from system_under_test.consumers.delivery import DeliveryHandler
 from system_under_test.logs import setup_logging
 from system_under_test.messaging.connect import connect
 from system_under_test.messaging.events import EVENT_TYPES
-from system_under_test.messaging.topology import QUEUES, declare_all, declare_queue
+from system_under_test.messaging.topology import QUEUES, declare_all, declare_queue, declare_wait
 from system_under_test.store.cache import Cache, make_redis
 from system_under_test.store.db import make_pool, open_pool
 
@@ -34,8 +34,10 @@ async def consume_once(kind: str, settings: Settings, handler: DeliveryHandler) 
     async with connection:
         channel = await connection.channel()
         await channel.set_qos(prefetch_count=settings.prefetch)
-        await declare_all(channel, settings.delivery_limit)
+        await declare_all(channel, settings.delivery_limit, settings.park_s)
         queue = await declare_queue(channel, QUEUES[kind], settings.delivery_limit)
+        parking = await connection.channel(publisher_confirms=True)
+        handler.wait_exchange = await declare_wait(parking, settings.park_s)
         # aio-pika's `connection.closed()` resolves only on a close *we* call; a
         # lost connection is announced through the close callbacks.
         lost = asyncio.Event()
@@ -53,7 +55,12 @@ async def run(kind: str, settings: Settings) -> None:
     prefixes = tuple(k.removesuffix(".*") for k in QUEUES[kind].binding_keys)
     accepted = tuple(t for t in EVENT_TYPES if t.split(".")[0] in prefixes)
     handler = DeliveryHandler(
-        accepted, pool, cache, settings.store_timeout_s, settings.retry_seconds
+        accepted,
+        pool,
+        cache,
+        settings.store_timeout_s,
+        settings.retry_seconds,
+        settings.reference_wait_s,
     )
     # Reconnect forever (a consumer has nothing better to do), backing off up to 1 s.
     async for attempt in AsyncRetrying(

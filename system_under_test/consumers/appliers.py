@@ -11,6 +11,7 @@ from typing import Any
 
 from psycopg import AsyncConnection
 
+from system_under_test.consumers.errors import MissingReference, Poison
 from system_under_test.messaging import events
 from system_under_test.store import views
 
@@ -71,14 +72,26 @@ async def _bump_stats(conn: AsyncConnection, post_id: Any, column: str) -> None:
     )
 
 
+async def _check_post(conn: AsyncConnection, post_id: Any, post_author_id: int) -> None:
+    """The post must exist and be by the author the event names."""
+    cur = await conn.execute("SELECT author_id FROM posts WHERE post_id = %s LIMIT 1", (post_id,))
+    row = await cur.fetchone()
+    if row is None:
+        raise MissingReference(f"post {post_id} is not applied")
+    if row["author_id"] != post_author_id:
+        raise Poison(f"post {post_id} is by user {row['author_id']}, not {post_author_id}")
+
+
 async def apply_comment(
     conn: AsyncConnection, env: events.Envelope, p: events.CommentCreated
 ) -> None:
+    await _check_post(conn, p.post_id, p.post_author_id)
     await _both_sides(conn, "comments", env, p.author_id, p.post_id, p.post_author_id, p.body)
     await _bump_stats(conn, p.post_id, "comment_count")
 
 
 async def apply_like(conn: AsyncConnection, env: events.Envelope, p: events.LikeCreated) -> None:
+    await _check_post(conn, p.post_id, p.post_author_id)
     await _both_sides(conn, "likes", env, p.user_id, p.post_id, p.post_author_id, "")
     await _bump_stats(conn, p.post_id, "like_count")
 

@@ -1,7 +1,11 @@
 """One delivery, start to finish: parse, apply once, refresh the cache, then ack.
 
-- Poison (what the API would never publish) is rejected without requeue, so it
-  goes to the dead-letter queue and never blocks the queue.
+- Poison (what the API would never publish, or what names a post that does
+  not exist) is rejected without requeue, so it goes to the dead-letter queue
+  and never blocks the queue.
+- A comment or like whose post is not applied yet is parked (republished to
+  the wait queue, which sends it back after FEED_PARK_MS) until its post shows
+  up or FEED_REFERENCE_WAIT_S has passed since it was written.
 - Transient store failures are retried with backoff under FEED_RETRY_SECONDS;
   past that the message is requeued (the quorum queue's delivery limit is the
   last bound).
@@ -13,11 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
+import aio_pika
 import psycopg
 import redis.exceptions
-from aio_pika.abc import AbstractIncomingMessage
+from aio_pika.abc import AbstractExchange, AbstractIncomingMessage
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from pydantic import ValidationError
 from tenacity import (
@@ -28,7 +34,9 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from system_under_test import variants
 from system_under_test.consumers.appliers import APPLIERS, touched_views
+from system_under_test.consumers.errors import MissingReference, Poison
 from system_under_test.messaging.events import Envelope, parse_envelope
 from system_under_test.store.bounded import bounded
 from system_under_test.store.cache import Cache
@@ -47,10 +55,6 @@ TRANSIENT = (
 )
 
 
-class Poison(Exception):
-    """A message no retry can apply."""
-
-
 class DeliveryHandler:
     def __init__(
         self,
@@ -59,12 +63,15 @@ class DeliveryHandler:
         cache: Cache,
         store_timeout_s: float,
         retry_seconds: float,
+        reference_wait_s: float,
     ) -> None:
         self.accepted_types = accepted_types
         self.pool = pool
         self.cache = cache
         self.store_timeout_s = store_timeout_s
         self.retry_seconds = retry_seconds
+        self.reference_wait_s = reference_wait_s
+        self.wait_exchange: AbstractExchange | None = None  # set per broker connection
         # One delivery at a time, in arrival order, across reconnects too: a
         # delivery from a dead connection finishes before the next one starts.
         self._serial = asyncio.Lock()
@@ -74,13 +81,19 @@ class DeliveryHandler:
             await self._handle(message)
 
     async def _handle(self, message: AbstractIncomingMessage) -> None:
+        if variants.active("ack_before_commit"):
+            await message.ack()  # the bug: the broker forgets it before it is applied
         try:
             env, payload = self._parse(message.body)
-            await self._retrying(self._apply_once, env, payload)
+            try:
+                await self._retrying(self._apply_once, env, payload)
+            except MissingReference as exc:
+                await self._park_or_give_up(message, env, exc)
+                return
             await self._retrying(self._refresh_cache, env, payload)
         except Poison as exc:
             log.warning("dead-lettering message %s: %s", message.message_id, exc)
-            await message.reject(requeue=False)
+            await _settle(message, "reject", requeue=False)
             return
         except RetryError as exc:
             log.warning(
@@ -89,9 +102,29 @@ class DeliveryHandler:
                 self.retry_seconds,
                 exc.last_attempt.exception(),
             )
-            await message.nack(requeue=True)
+            await _settle(message, "nack", requeue=True)
             return
-        await message.ack()
+        await _settle(message, "ack")
+
+    async def _park_or_give_up(
+        self, message: AbstractIncomingMessage, env: Envelope, why: MissingReference
+    ) -> None:
+        age_s = time.time() - env.occurred_at_ms / 1000
+        if age_s > self.reference_wait_s:
+            raise Poison(f"{why} {age_s:.0f}s after it was written")
+        if self.wait_exchange is None:
+            await _settle(message, "nack", requeue=True)
+            return
+        parked = aio_pika.Message(
+            body=message.body,
+            content_type=message.content_type,
+            message_id=message.message_id,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        )
+        # Confirmed republish, then ack: a crash in between leaves two copies,
+        # which the event-id record makes one.
+        await self.wait_exchange.publish(parked, routing_key=message.routing_key or env.type)
+        await _settle(message, "ack")
 
     def _parse(self, body: bytes) -> tuple[Envelope, Any]:
         try:
@@ -132,3 +165,13 @@ class DeliveryHandler:
                 value = await view.load(conn, ident)
                 if value is not None:
                     await self.cache.store_if_newer(view.key(ident), value)
+
+
+async def _settle(message: AbstractIncomingMessage, how: str, **kwargs: Any) -> None:
+    """Ack, nack or reject once; a message settled already (or on a dead channel) is left be."""
+    if message.processed:
+        return
+    try:
+        await getattr(message, how)(**kwargs)
+    except Exception as exc:  # the channel died: the broker will redeliver it
+        log.warning("could not %s %s: %s", how, message.message_id, exc)

@@ -26,10 +26,11 @@ class PublishFailed(Exception):
 
 
 class ConfirmingPublisher:
-    def __init__(self, amqp_url: str, timeout_s: float, delivery_limit: int) -> None:
+    def __init__(self, amqp_url: str, timeout_s: float, delivery_limit: int, park_s: float) -> None:
         self._url = amqp_url
         self._timeout_s = timeout_s
         self._delivery_limit = delivery_limit
+        self._park_s = park_s
         self._connection: AbstractConnection | None = None
         self._channel: AbstractChannel | None = None
         self._exchange: AbstractExchange | None = None
@@ -65,7 +66,7 @@ class ConfirmingPublisher:
             self._channel = await self._connection.channel(
                 publisher_confirms=True, on_return_raises=True
             )
-            self._exchange = await declare_all(self._channel, self._delivery_limit)
+            self._exchange = await declare_all(self._channel, self._delivery_limit, self._park_s)
             log.info("publisher connected")
             return self._exchange
 

@@ -14,6 +14,10 @@ from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractQueue
 EXCHANGE = "feed.events"
 DEAD_LETTER_EXCHANGE = "feed.dlx"
 DEAD_LETTER_QUEUE = "feed.dead"
+# Parking: a message waiting for its reference sits here for a while, then the
+# queue's TTL dead-letters it back into feed.events under its own routing key.
+WAIT_EXCHANGE = "feed.wait"
+WAIT_QUEUE = "feed.wait"
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,20 @@ async def declare_queue(
     return queue
 
 
-async def declare_all(channel: AbstractChannel, delivery_limit: int) -> AbstractExchange:
+async def declare_wait(channel: AbstractChannel, park_s: float) -> AbstractExchange:
+    wait = await channel.declare_exchange(WAIT_EXCHANGE, aio_pika.ExchangeType.FANOUT, durable=True)
+    queue = await channel.declare_queue(
+        WAIT_QUEUE,
+        durable=True,
+        arguments={"x-message-ttl": int(park_s * 1000), "x-dead-letter-exchange": EXCHANGE},
+    )
+    await queue.bind(wait)
+    return wait
+
+
+async def declare_all(
+    channel: AbstractChannel, delivery_limit: int, park_s: float
+) -> AbstractExchange:
     """Everything, so a write is routable even if no consumer ever started."""
     dlx = await channel.declare_exchange(
         DEAD_LETTER_EXCHANGE, aio_pika.ExchangeType.FANOUT, durable=True
@@ -67,4 +84,5 @@ async def declare_all(channel: AbstractChannel, delivery_limit: int) -> Abstract
     await dead.bind(dlx)
     for spec in QUEUES.values():
         await declare_queue(channel, spec, delivery_limit)
+    await declare_wait(channel, park_s)
     return await declare_exchange(channel)
