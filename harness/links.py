@@ -5,6 +5,7 @@ Names follow docs/architecture.md: ``<client>__<server>``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,11 +28,17 @@ def link_name(client: str, server: str) -> str:
 
 @dataclass(frozen=True)
 class Link:
-    """One proxy: clients dial ``listen``; Toxiproxy forwards to ``upstream``."""
+    """One proxy: Toxiproxy binds ``listen``, forwards to ``upstream``; clients dial ``address``."""
 
     name: str
-    listen: str  # "127.0.0.1:port"
-    upstream: str  # "127.0.0.1:port" of the real server
+    listen: str  # where Toxiproxy binds: "127.0.0.1:port" (local), "0.0.0.0:port" (container)
+    upstream: str  # the real server as Toxiproxy reaches it: "127.0.0.1:port", "postgres:5432"
+    dial: str = ""  # where clients connect when that is not `listen` ("toxiproxy:port")
+
+    @property
+    def address(self) -> str:
+        """What a client of this link connects to."""
+        return self.dial or self.listen
 
     @property
     def client(self) -> str:
@@ -59,12 +66,29 @@ class Link:
 
 
 def build_links(server_ports: dict[str, int], listen_ports: list[int]) -> dict[str, Link]:
-    """Pair each link with a listen port and its server's real port."""
+    """Local stack: each link on a loopback port, to its server's real loopback port."""
+    upstreams = {server: f"127.0.0.1:{port}" for server, port in server_ports.items()}
+    return make_links(upstreams, listen_ports, bind_host="127.0.0.1")
+
+
+def make_links(
+    upstreams: Mapping[str, str],
+    listen_ports: Sequence[int],
+    *,
+    bind_host: str,
+    dial_host: str | None = None,
+) -> dict[str, Link]:
+    """Pair each link with a listen port and its server's address (``upstreams[server]``).
+
+    ``dial_host``: the name clients use for the Toxiproxy host when it differs
+    from ``bind_host`` (containers bind 0.0.0.0 and are dialled by network alias).
+    """
     pairs = link_pairs()
     if len(listen_ports) != len(pairs):
         raise ValueError(f"need {len(pairs)} listen ports, got {len(listen_ports)}")
     links = {}
     for (client, server), port in zip(pairs, listen_ports, strict=True):
         name = link_name(client, server)
-        links[name] = Link(name, f"127.0.0.1:{port}", f"127.0.0.1:{server_ports[server]}")
+        dial = f"{dial_host}:{port}" if dial_host else ""
+        links[name] = Link(name, f"{bind_host}:{port}", upstreams[server], dial)
     return links

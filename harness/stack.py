@@ -16,11 +16,11 @@ import threading
 import time
 import uuid
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from faults.toxiproxy import ToxiproxyClient, ToxiproxyError
 from harness import infra, sut
@@ -48,7 +48,134 @@ class StackEndpoints:
         return data
 
 
-class LocalStack:
+class StackProcess(Protocol):
+    """What the stack logic needs of a process or container it manages."""
+
+    name: str
+
+    def spawn(self) -> None: ...
+    def wait_ready(self, bound_s: float | None = None) -> float: ...
+    def start(self, bound_s: float | None = None) -> float: ...
+    def terminate(self, timeout: float | None = None) -> None: ...
+    def resume(self) -> None: ...
+    def is_running(self) -> bool: ...
+    def is_paused(self) -> bool: ...
+
+
+class StackBase:
+    """What every stack shares: readiness waits, the proxies, and healing between tests.
+
+    A subclass sets ``endpoints``, ``toxiproxy``, ``timings``, ``processes``,
+    ``last_reset``/``last_reset_s`` and may override ``_all()``.
+    """
+
+    endpoints: StackEndpoints
+    toxiproxy: ToxiproxyClient
+    timings: dict[str, float]
+    processes: Mapping[str, StackProcess]
+    last_reset: list[str]
+    last_reset_s: float
+    INFRA_ORDER = ("toxiproxy", "epmd", "redis", "postgres", "rabbitmq")  # restart order
+
+    def _all(self) -> Mapping[str, StackProcess]:
+        return self.processes
+
+    def _timed(self, key: str, fn: Callable[[], Any]) -> Any:
+        t0 = time.monotonic()
+        result = fn()
+        self.timings[key] = round(time.monotonic() - t0, 3)
+        return result
+
+    def _wait_ready_all(
+        self,
+        procs: Iterable[StackProcess],
+        since: dict[str, float] | None,
+        bound_s: float | None = None,
+    ) -> None:
+        """Wait for several booting processes at once; record each one's cold start."""
+        procs = list(procs)
+        if not procs:
+            return
+
+        def wait(p: StackProcess) -> float:
+            p.wait_ready(bound_s)
+            return time.monotonic()
+
+        with ThreadPoolExecutor(max_workers=len(procs), thread_name_prefix="ready") as pool:
+            futures = {p.name: pool.submit(wait, p) for p in procs}
+        errors: list[BaseException] = []
+        for name, fut in futures.items():
+            exc = fut.exception()
+            if exc is not None:
+                errors.append(exc)
+            elif since is not None:
+                self.timings[name] = round(fut.result() - since[name], 3)
+        if errors:
+            first = errors[0]
+            if len(errors) > 1 and isinstance(first, StackError):
+                others = ", ".join(getattr(e, "component", "?") for e in errors[1:])
+                first.add_note(f"also failed: {others}")
+            raise first
+
+    @staticmethod
+    def _unready(procs: list[StackProcess], bound_s: float) -> list[StackProcess]:
+        """Wait for all at once; return the ones still not ready after ``bound_s``."""
+        if not procs:
+            return []
+        with ThreadPoolExecutor(max_workers=len(procs), thread_name_prefix="ready") as pool:
+            futures = [(p, pool.submit(p.wait_ready, bound_s)) for p in procs]
+        return [p for p, fut in futures if fut.exception() is not None]
+
+    def _create_proxies(self) -> None:
+        links = self.endpoints.links
+        created = self.toxiproxy.populate([link.to_populate() for link in links.values()])
+        missing = set(links) - {p.name for p in created}
+        if missing:
+            raise StackError("toxiproxy", f"/populate did not create {sorted(missing)}")
+
+    def reset_faults(self, ready_bound_s: float = 20.0) -> None:
+        """Undo every fault so the next test starts from a healthy stack.
+
+        Resumes paused processes, restarts dead ones (same ports and data),
+        resets Toxiproxy (re-enables proxies, drops toxics) and re-creates any
+        proxy that was deleted or changed, then waits until every SUT process
+        is ready again; one that stays unready past ``ready_bound_s`` (e.g. a
+        consumer that never re-attached after a broker restart) is restarted.
+        """
+        t0 = time.monotonic()
+        actions: list[str] = []
+        for name, proc in self._all().items():
+            if proc.is_running() and proc.is_paused():
+                proc.resume()
+                actions.append(f"resume {name}")
+        for name in self.INFRA_ORDER:
+            proc = self._all().get(name)
+            if proc is not None and not proc.is_running():
+                proc.start()
+                actions.append(f"restart {name}")
+        infra_procs = [p for n, p in self._all().items() if n in self.INFRA_ORDER]
+        for proc in infra_procs:  # a resumed broker or database must answer again
+            proc.wait_ready()
+        self.toxiproxy.reset()
+        self._create_proxies()  # /populate keeps unchanged proxies, restores the rest
+
+        sut_procs = [p for n, p in self.processes.items() if n in sut.SUT_NAMES]
+        for proc in sut_procs:
+            if not proc.is_running():
+                proc.spawn()
+                actions.append(f"restart {proc.name}")
+        unready = self._unready(sut_procs, ready_bound_s)
+        for proc in unready:
+            proc.terminate()
+            proc.spawn()
+            actions.append(f"restart unready {proc.name}")
+        if unready:
+            self._wait_ready_all(unready, since=None)
+        self.last_reset = actions
+        self.last_reset_s = round(time.monotonic() - t0, 3)
+
+
+class LocalStack(StackBase):
     """The whole system on this machine; see docs/architecture.md for the links."""
 
     def __init__(
@@ -100,54 +227,6 @@ class LocalStack:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    # -- helpers ----------------------------------------------------------------
-
-    def _timed(self, key: str, fn: Callable[[], Any]) -> Any:
-        t0 = time.monotonic()
-        result = fn()
-        self.timings[key] = round(time.monotonic() - t0, 3)
-        return result
-
-    def _wait_ready_all(
-        self,
-        procs: Iterable[ManagedProcess],
-        since: dict[str, float] | None,
-        bound_s: float | None = None,
-    ) -> None:
-        """Wait for several booting processes at once; record each one's cold start."""
-        procs = list(procs)
-        if not procs:
-            return
-
-        def wait(p: ManagedProcess) -> float:
-            p.wait_ready(bound_s)
-            return time.monotonic()
-
-        with ThreadPoolExecutor(max_workers=len(procs), thread_name_prefix="ready") as pool:
-            futures = {p.name: pool.submit(wait, p) for p in procs}
-        errors: list[BaseException] = []
-        for name, fut in futures.items():
-            exc = fut.exception()
-            if exc is not None:
-                errors.append(exc)
-            elif since is not None:
-                self.timings[name] = round(fut.result() - since[name], 3)
-        if errors:
-            first = errors[0]
-            if len(errors) > 1 and isinstance(first, StackError):
-                others = ", ".join(getattr(e, "component", "?") for e in errors[1:])
-                first.add_note(f"also failed: {others}")
-            raise first
-
-    @staticmethod
-    def _unready(procs: list[ManagedProcess], bound_s: float) -> list[ManagedProcess]:
-        """Wait for all at once; return the ones still not ready after ``bound_s``."""
-        if not procs:
-            return []
-        with ThreadPoolExecutor(max_workers=len(procs), thread_name_prefix="ready") as pool:
-            futures = [(p, pool.submit(p.wait_ready, bound_s)) for p in procs]
-        return [p for p, fut in futures if fut.exception() is not None]
-
     def _all(self) -> dict[str, ManagedProcess]:
         return {**self.aux_processes, **self.processes}
 
@@ -157,7 +236,7 @@ class LocalStack:
         """Everything up and ready; on failure stop what started and raise StackError."""
         if self._started:
             return
-        _register(self)
+        register(self)
         self._started = True
         t0 = time.monotonic()
         try:
@@ -211,13 +290,6 @@ class LocalStack:
 
         self._wait_ready_all([toxi, redis, pg, rabbit], since)
 
-    def _create_proxies(self) -> None:
-        links = self.endpoints.links
-        created = self.toxiproxy.populate([link.to_populate() for link in links.values()])
-        missing = set(links) - {p.name for p in created}
-        if missing:
-            raise StackError("toxiproxy", f"/populate did not create {sorted(missing)}")
-
     def _migrate(self) -> None:
         self._timed("migrate", lambda: sut.run_migrate(self.endpoints.postgres_dsn, self.logs_dir))
 
@@ -241,50 +313,6 @@ class LocalStack:
             proc.spawn()
             procs.append(proc)
         self._wait_ready_all(procs, since)
-
-    # -- between tests ------------------------------------------------------------
-
-    def reset_faults(self, ready_bound_s: float = 20.0) -> None:
-        """Undo every fault so the next test starts from a healthy stack.
-
-        Resumes paused processes, restarts dead ones (same ports and data),
-        resets Toxiproxy (re-enables proxies, drops toxics) and re-creates any
-        proxy that was deleted or changed, then waits until every SUT process
-        is ready again; one that stays unready past ``ready_bound_s`` (e.g. a
-        consumer that never re-attached after a broker restart) is restarted.
-        """
-        t0 = time.monotonic()
-        actions: list[str] = []
-        for name, proc in self._all().items():
-            if proc.is_running() and proc.is_paused():
-                proc.resume()
-                actions.append(f"resume {name}")
-        infra_order = ["toxiproxy", "epmd", "redis", "postgres", "rabbitmq"]
-        for name in infra_order:
-            proc = self._all().get(name)
-            if proc is not None and not proc.is_running():
-                proc.start()
-                actions.append(f"restart {name}")
-        infra_procs = [p for n, p in self._all().items() if n in infra_order]
-        for proc in infra_procs:  # a resumed broker or database must answer again
-            proc.wait_ready()
-        self.toxiproxy.reset()
-        self._create_proxies()  # /populate keeps unchanged proxies, restores the rest
-
-        sut_procs = [p for n, p in self.processes.items() if n in sut.SUT_NAMES]
-        for proc in sut_procs:
-            if not proc.is_running():
-                proc.spawn()
-                actions.append(f"restart {proc.name}")
-        unready = self._unready(sut_procs, ready_bound_s)
-        for proc in unready:
-            proc.terminate()
-            proc.spawn()
-            actions.append(f"restart unready {proc.name}")
-        if unready:
-            self._wait_ready_all(unready, since=None)
-        self.last_reset = actions
-        self.last_reset_s = round(time.monotonic() - t0, 3)
 
     # -- stop -----------------------------------------------------------------------
 
@@ -319,7 +347,7 @@ class LocalStack:
 
             if not any(p.alive_pids() for p in self._all().values()):
                 self._remove_data()
-            _unregister(self)
+            unregister(self)
             if errors:
                 raise errors[0]
 
@@ -350,7 +378,12 @@ class LocalStack:
 
 # -- nothing outlives the run: atexit + SIGTERM --------------------------------------
 
-_LIVE: weakref.WeakSet[LocalStack] = weakref.WeakSet()
+
+class Stoppable(Protocol):
+    def stop(self) -> None: ...
+
+
+_LIVE: weakref.WeakSet[Stoppable] = weakref.WeakSet()
 _handlers_installed = False
 
 
@@ -366,7 +399,8 @@ def _on_sigterm(signum: int, frame: object) -> None:
     os.kill(os.getpid(), signal.SIGTERM)
 
 
-def _register(stack: LocalStack) -> None:
+def register(stack: Stoppable) -> None:
+    """Stop ``stack`` at interpreter exit and on SIGTERM, if it is still up."""
     global _handlers_installed
     _LIVE.add(stack)
     if _handlers_installed:
@@ -381,5 +415,5 @@ def _register(stack: LocalStack) -> None:
         signal.signal(signal.SIGTERM, _on_sigterm)
 
 
-def _unregister(stack: LocalStack) -> None:
+def unregister(stack: Stoppable) -> None:
     _LIVE.discard(stack)

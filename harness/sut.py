@@ -32,51 +32,62 @@ def sut_available() -> bool:
     return (REPO_ROOT / "system_under_test" / "__init__.py").is_file()
 
 
-def _amqp(link: Link) -> str:
-    return f"amqp://guest:guest@{link.listen}/"
+def _amqp(link: Link, credentials: str) -> str:
+    return f"amqp://{credentials}@{link.address}/"
 
 
 def _redis(link: Link) -> str:
-    return f"redis://{link.listen}/0"
+    return f"redis://{link.address}/0"
 
 
 def _pg(link: Link) -> str:
-    return f"postgresql://postgres@{link.listen}/feed"
+    return f"postgresql://postgres@{link.address}/feed"
 
 
 def sut_env(
-    name: str, links: Mapping[str, Link], rpc_ports: Mapping[str, int], api_port: int
+    name: str,
+    links: Mapping[str, Link],
+    rpc_ports: Mapping[str, int],
+    api_port: int,
+    *,
+    bind_host: str = "127.0.0.1",
+    amqp_credentials: str = "guest:guest",
 ) -> dict[str, str]:
-    """The FEED_* variables of one SUT process (before the caller's overrides)."""
+    """The FEED_* variables of one SUT process (before the caller's overrides).
+
+    ``bind_host``: where the API and RPC services listen (0.0.0.0 in a container);
+    ``amqp_credentials``: "user:password" on the broker.
+    """
     if name == "api":
         return {
-            "FEED_API_LISTEN": f"127.0.0.1:{api_port}",
-            "FEED_FEED_RPC_ADDR": links["api__feed_rpc"].listen,
-            "FEED_CARD_RPC_ADDR": links["api__card_rpc"].listen,
-            "FEED_USER_RPC_ADDR": links["api__user_rpc"].listen,
-            "FEED_AMQP_URL": _amqp(links["api__rabbitmq"]),
+            "FEED_API_LISTEN": f"{bind_host}:{api_port}",
+            "FEED_FEED_RPC_ADDR": links["api__feed_rpc"].address,
+            "FEED_CARD_RPC_ADDR": links["api__card_rpc"].address,
+            "FEED_USER_RPC_ADDR": links["api__user_rpc"].address,
+            "FEED_AMQP_URL": _amqp(links["api__rabbitmq"], amqp_credentials),
         }
     if name in RPC_SERVICES:
         return {
-            "FEED_RPC_LISTEN": f"127.0.0.1:{rpc_ports[name]}",
+            "FEED_RPC_LISTEN": f"{bind_host}:{rpc_ports[name]}",
             "FEED_REDIS_URL": _redis(links[f"{name}__redis"]),
             "FEED_POSTGRES_DSN": _pg(links[f"{name}__postgres"]),
         }
     if name in CONSUMERS:
         return {
-            "FEED_AMQP_URL": _amqp(links[f"{name}__rabbitmq"]),
+            "FEED_AMQP_URL": _amqp(links[f"{name}__rabbitmq"], amqp_credentials),
             "FEED_REDIS_URL": _redis(links[f"{name}__redis"]),
             "FEED_POSTGRES_DSN": _pg(links[f"{name}__postgres"]),
         }
     raise ValueError(f"unknown SUT process {name!r}")
 
 
-def sut_argv(name: str) -> list[str]:
+def sut_argv(name: str, python: str = sys.executable) -> list[str]:
+    """The command of one SUT process (``python``: the interpreter, e.g. the image's)."""
     if name == "api":
-        return [sys.executable, "-m", "system_under_test.api"]
+        return [python, "-m", "system_under_test.api"]
     if name in RPC_SERVICES:
-        return [sys.executable, "-m", "system_under_test.rpc", name.removesuffix("_rpc")]
-    return [sys.executable, "-m", "system_under_test.consumers", name.removesuffix("_consumer")]
+        return [python, "-m", "system_under_test.rpc", name.removesuffix("_rpc")]
+    return [python, "-m", "system_under_test.consumers", name.removesuffix("_consumer")]
 
 
 def sut_process(
