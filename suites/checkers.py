@@ -178,6 +178,21 @@ def writes_acked(ops: list[Op], bound_s: float) -> Verdict:
     return _verdict("writes_acked", problems, bound_s=bound_s, **_latency_figures(ops))
 
 
+def bad_input_refused(ops: list[Op]) -> Verdict:
+    """Every bad request got a 4xx with a JSON error body: never a 2xx, a 5xx or no answer."""
+    problems = []
+    if not ops:
+        problems.append("no bad request was sent")
+    for op in ops:
+        what = op.args.get("what", op.kind)
+        if op.status is None or not 400 <= op.status < 500:
+            problems.append(f"op {op.id} ({what} {op.args.get('path')}): status {op.status}")
+        elif not (isinstance(op.response, dict) and "error" in op.response):
+            problems.append(f"op {op.id} ({what}): {op.status} without a JSON error body")
+    statuses = dict(Counter(str(o.status) for o in ops))
+    return _verdict("bad_input_refused", problems, requests=len(ops), statuses=statuses)
+
+
 def writes_rejected_cleanly(ops: list[Op], bound_s: float) -> Verdict:
     """With the broker unreachable, every write answers 503 within `bound_s`; never a 202."""
     problems: list[str] = []

@@ -82,6 +82,33 @@ class FeedClient:
             outcome = "info"
         return History.complete(op, outcome, resp.status_code, data)
 
+    def raw(
+        self, method: str, path: str, headers: dict[str, str], body: bytes, what: str = "raw"
+    ) -> Op:
+        """Any request at all (bad input): recorded with its own kind, never retried."""
+        op = self.history.invoke(
+            "raw",
+            {
+                "method": method,
+                "path": path,
+                "what": what,
+                "headers": headers,
+                "body": body[:300].decode("latin-1"),
+            },
+        )
+        try:
+            resp = self._http.request(method, path, headers=headers, content=body)
+        except httpx.HTTPError as exc:
+            return History.complete(op, "info", None, None, f"{type(exc).__name__}: {exc}")
+        outcome = "ok" if resp.status_code < 400 else "fail" if resp.status_code < 500 else "info"
+        return History.complete(op, outcome, resp.status_code, _json_or_text(resp))
+
+    def healthy(self) -> bool:
+        try:
+            return self._http.get("/healthz").status_code == 200
+        except httpx.HTTPError:
+            return False
+
     # -- reads ------------------------------------------------------------
 
     def read_feed(self, user_id: int, limit: int = 20) -> Op:

@@ -4,6 +4,8 @@ Loaded by the root conftest.py. Options:
   --stack=local|containers   where the system under test runs (env FEEDCHAOS_STACK)
   --seed=N                   replay a run's random choices (env FEEDCHAOS_SEED)
   --reports-dir=PATH         where reports/<run-id>/ goes (default: reports/)
+  --baseline=PATH            a previous report.json or run dir to flag regressions against
+                             (env FEEDCHAOS_BASELINE; reports/latest is the previous run)
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from reports.compare import BaselineError, baseline_file
 from reports.record import TestRecord
 from reports.writer import RunInfo, point_latest, write_run
 from suites.client import FeedClient
@@ -61,6 +64,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--reports-dir", default=str(REPO_ROOT / "reports"), help="root folder of the run reports"
     )
+    group.addoption(
+        "--baseline",
+        default=os.environ.get("FEEDCHAOS_BASELINE") or None,
+        help="report.json or run dir of a previous run: the report flags regressions against it",
+    )
 
 
 def _git_revision() -> str | None:
@@ -95,7 +103,13 @@ def pytest_configure(config: pytest.Config) -> None:
         seed=seed,
         selection=config.option.markexpr or None,
         git_revision=_git_revision(),
+        keyword=config.option.keyword or None,
     )
+    if config.getoption("--baseline"):
+        try:  # resolved now: reports/latest moves to this run at the end
+            info.baseline = str(baseline_file(config.getoption("--baseline")).resolve())
+        except BaselineError as e:
+            raise pytest.UsageError(str(e)) from None
     config.stash[STATE] = RunState(info, run_dir, reports_root, enabled)
     if enabled:
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -163,8 +177,8 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     state = config.stash[STATE]
     if state.enabled:
         terminalreporter.write_line(
-            f"feedchaos report: {state.run_dir} (report.json, summary.md, junit.xml, "
-            f"history.jsonl); seed {state.info.seed}"
+            f"feedchaos report: {state.run_dir}/report.html (and report.json, summary.md, "
+            f"junit.xml, history.jsonl); seed {state.info.seed}"
         )
 
 

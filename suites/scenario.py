@@ -373,11 +373,13 @@ class ChaosRun:
         counts, waited = poll(all_attached, self.bounds.reattach_s, interval_s=0.2)
         return [writer, checkers.consumers_attached(counts, waited, self.bounds.reattach_s)]
 
-    def check_applied(self, writes: list[Op], window: FaultWindow) -> list[Verdict]:
+    def check_applied(self, writes: list[Op], window: FaultWindow | None = None) -> list[Verdict]:
         """Wait for convergence, then judge exactly-once, the API views and the cache.
 
-        The time to converge runs from the start of the heal.
+        The time to converge runs from the start of the heal (with no fault,
+        from now).
         """
+        start = time.monotonic()
         acked = [o for o in writes if o.outcome == "ok" and o.event_id]
 
         def all_applied() -> dict[str, dict[str, int]] | None:
@@ -385,7 +387,8 @@ class ChaosRun:
             return rows if not pending_writes(acked, rows) else None
 
         rows, _ = poll(all_applied, self.bounds.convergence_s, interval_s=0.1)
-        time_to_converge = window.since_heal() if rows is not None else None
+        since = time.monotonic() - start if window is None else window.since_heal()
+        time_to_converge = since if rows is not None else None
         if self.backlog is not None:
             samples = self.backlog.stop()
             if rows is not None:  # converged: the backlog is verified empty now

@@ -12,11 +12,22 @@ import time
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+
+def _storable(text: str) -> str:
+    """PostgreSQL text holds no NUL, and UTF-8 has no lone surrogates: refuse them here,
+    at the API, instead of accepting a write the database would later refuse."""
+    if "\x00" in text:
+        raise ValueError("must not contain NUL characters")
+    if any("\ud800" <= ch <= "\udfff" for ch in text):
+        raise ValueError("must not contain lone surrogates")
+    return text
+
 
 UserId = Annotated[int, Field(gt=0, lt=2**63)]
-Body = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
-Nickname = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+Body = Annotated[str, StringConstraints(min_length=1, max_length=2000), AfterValidator(_storable)]
+Nickname = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_storable)]
 
 # A fixed namespace: the same Idempotency-Key for the same kind of write is the same event.
 IDEMPOTENCY_NAMESPACE = uuid.UUID("5b8f3a52-6f1e-4c1f-9a39-2f5f0c3f6a11")
