@@ -1,8 +1,11 @@
-"""Writes a run's report files: report.json, summary.md (junit.xml comes from pytest).
+"""Writes a run's report files: report.json, summary.md, report.html (junit.xml comes from pytest).
 
 The scorecard is drawn from the contract: one cell per (row, target),
 green when every test of that cell passed, red when any failed, grey when
-none ran.
+none ran. report.json is validated against reports/schema/report.schema.json
+before it is written; summary.md (reports/summary.py) and report.html
+(reports/html.py) are rendered from that same dict, plus history.jsonl for
+the plots, and compared with a baseline run when one is given.
 """
 
 from __future__ import annotations
@@ -15,10 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reports import compare, html, timeline
 from reports.record import TestRecord
+from reports.summary import render_summary
+from reports.validate import ReportSchemaError, validate
 from suites.contract import BOUNDS, CONTRACT
 
-SCHEMA_VERSION = 1
+# 2: a published schema, run.keyword, figures.time_to_detect_s, comparison.
+SCHEMA_VERSION = 2
 
 
 @dataclass
@@ -31,6 +38,8 @@ class RunInfo:
     git_revision: str | None
     stack_timings: dict[str, float] = field(default_factory=dict)
     finished: float | None = None
+    keyword: str | None = None  # the -k expression
+    baseline: str | None = None  # report.json of the run to compare with
 
 
 def scorecard(records: list[TestRecord]) -> list[dict[str, Any]]:
@@ -69,7 +78,20 @@ def overall_verdict(records: list[TestRecord]) -> str:
     return "pass" if outcomes["passed"] else "empty"
 
 
-def build_report(info: RunInfo, records: list[TestRecord]) -> dict[str, Any]:
+def _test_json(record: TestRecord, history: dict[str, list[timeline.Point]]) -> dict[str, Any]:
+    test = record.to_json()
+    if test["windows"]:  # derived here so the suites need not time it
+        test["figures"]["time_to_detect_s"] = timeline.time_to_detect(
+            history.get(record.nodeid, []), test["windows"]
+        )
+    return test
+
+
+def build_report(
+    info: RunInfo,
+    records: list[TestRecord],
+    history: dict[str, list[timeline.Point]] | None = None,
+) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "run": {
@@ -79,6 +101,7 @@ def build_report(info: RunInfo, records: list[TestRecord]) -> dict[str, Any]:
             "stack": info.stack,
             "seed": info.seed,
             "selection": info.selection,
+            "keyword": info.keyword,
             "git_revision": info.git_revision,
             "stack_timings_s": info.stack_timings,
         },
@@ -86,73 +109,33 @@ def build_report(info: RunInfo, records: list[TestRecord]) -> dict[str, Any]:
         "verdict": overall_verdict(records),
         "totals": dict(Counter(r.outcome for r in records)),
         "scorecard": scorecard(records),
-        "tests": [r.to_json() for r in records],
+        "tests": [_test_json(r, history or {}) for r in records],
+        "comparison": None,
     }
 
 
-def render_summary(report: dict[str, Any]) -> str:
-    run, totals = report["run"], report["totals"]
-    lines = [
-        f"# feedchaos resilience report: {report['verdict'].upper()}",
-        "",
-        f"Run `{run['id']}` on the {run['stack']} stack, seed `{run['seed']}`, "
-        f"selection `{run['selection'] or 'default'}`: "
-        + ", ".join(f"{n} {k}" for k, n in sorted(totals.items())),
-        "",
-    ]
-    failed = [t for t in report["tests"] if t["outcome"] in ("failed", "error")]
-    if failed:
-        lines += ["## Failures", ""]
-        for t in failed:
-            lines.append(f"- `{t['nodeid']}`: {_first_line(t['message'])}")
-        lines.append("")
-    lines += ["## Scorecard", "", "| fault | target | verdict |", "|---|---|---|"]
-    mark = {"pass": "pass", "fail": "**FAIL**", "not run": "not run"}
-    for cell in report["scorecard"]:
-        lines.append(f"| {cell['title']} | {cell['target']} | {mark[cell['verdict']]} |")
-    timed = [t for t in report["tests"] if t["figures"]]
-    if timed:
-        lines += [
-            "",
-            "## Figures",
-            "",
-            "| test | acked | lost | dup | recover s | converge s |",
-            "|---|---|---|---|---|---|",
-        ]
-        for t in timed:
-            f = t["figures"]
-            lines.append(
-                f"| {t['case'] or t['nodeid']} | {f.get('acked', '')} | "
-                f"{f.get('lost', '')} | {f.get('duplicated', '')} | "
-                f"{_num(f.get('time_to_recover_s'))} | "
-                f"{_num(f.get('time_to_converge_s'))} |"
-            )
-    return "\n".join(lines) + "\n"
-
-
-def _num(value: Any) -> str:
-    return "" if value is None else f"{value:.2f}"
-
-
-def _first_line(text: str | None) -> str:
-    if not text:
-        return "(no message)"
-    for line in text.splitlines():
-        if line.strip():
-            return line.strip()[:200]
-    return "(no message)"
-
-
 def write_run(run_dir: Path, info: RunInfo, records: list[TestRecord]) -> dict[str, Any]:
-    info.finished = time.time()
-    report = build_report(info, records)
-    (run_dir / "report.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
+    if info.finished is None:  # set already when a past run is rendered again
+        info.finished = time.time()
+    history = timeline.load(run_dir / "history.jsonl")
+    report = build_report(info, records, history)
+    if info.baseline:
+        report["comparison"] = compare.compare(report, compare.load_baseline(info.baseline))
+    text = json.dumps(report, indent=2, default=str) + "\n"
+    try:
+        validate(json.loads(text))  # what readers will parse, not the dict before it
+    except ReportSchemaError:
+        (run_dir / "report.invalid.json").write_text(text)  # kept to debug the writer
+        raise
+    (run_dir / "report.json").write_text(text)
     summary = render_summary(report)
     (run_dir / "summary.md").write_text(summary)
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if step_summary:
         with open(step_summary, "a", encoding="utf-8") as out:
             out.write(summary)
+    # Last: the slowest file to make, and the two above must exist even if it fails.
+    html.write_html(run_dir / "report.html", report, history)
     return report
 
 

@@ -29,6 +29,7 @@ from suites.contract import BOUNDS
 from suites.scenario import ChaosRun, FeedWorld
 from suites.state import StoreInspector
 from suites.waiting import poll
+from system_under_test import variants
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 STACK_TESTS_DIR = REPO_ROOT / "suites"
@@ -111,6 +112,9 @@ def pytest_configure(config: pytest.Config) -> None:
         except BaselineError as e:
             raise pytest.UsageError(str(e)) from None
     config.stash[STATE] = RunState(info, run_dir, reports_root, enabled)
+    # One seed replays everything: our random choices and Hypothesis's examples.
+    if getattr(config.option, "hypothesis_seed", None) is None:
+        config.option.hypothesis_seed = seed
     if enabled:
         run_dir.mkdir(parents=True, exist_ok=True)
         if not config.option.xmlpath:
@@ -118,6 +122,16 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
+    variant = os.environ.get(variants.ENV)
+    if variant:
+        return [
+            *_header(config),
+            f"feedchaos: SUT variant {variant!r} (a deliberately broken system)",
+        ]
+    return _header(config)
+
+
+def _header(config: pytest.Config) -> list[str]:
     state = config.stash[STATE]
     return [
         f"feedchaos: stack={state.info.stack} seed={state.info.seed} "
@@ -197,13 +211,25 @@ def stack(run_state: RunState) -> Iterator[object]:
         pytest.fail("--stack=containers is not available yet: run the local stack")
     from harness import LocalStack
 
-    local = LocalStack(run_state.run_dir / "stack", sut_env=BOUNDS.sut_env())
+    local = LocalStack(run_state.run_dir / "stack", sut_env=sut_env(run_state))
     try:
         local.start()
         run_state.info.stack_timings = dict(local.timings)
         yield local
     finally:
         local.stop()
+
+
+def sut_env(run_state: RunState) -> dict[str, str]:
+    """What the stack's services are configured with: the contract's bounds, and the
+    bug variant under test when FEED_VARIANT names one (see system_under_test/variants.py)."""
+    env = BOUNDS.sut_env()
+    variant = os.environ.get(variants.ENV)
+    if variant:
+        if variant not in variants.CATALOGUE:
+            pytest.fail(f"{variants.ENV}={variant!r} is not a known variant", pytrace=False)
+        env[variants.ENV] = variant
+    return env
 
 
 @pytest.fixture(scope="session")
