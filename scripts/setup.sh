@@ -15,11 +15,12 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # -- 1. system packages --------------------------------------------------------
 missing=()
-for pkg in redis-server rabbitmq-server postgresql; do
+# chromium: the report test opens report.html in it (headless).
+for pkg in redis-server rabbitmq-server postgresql chromium; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if [ "${#missing[@]}" -eq 0 ]; then
-    step apt "redis-server rabbitmq-server postgresql already installed"
+    step apt "redis-server rabbitmq-server postgresql chromium already installed"
 else
     # Keep the packages' own system services from starting: we run our own
     # instances on free ports. policy-rc.d answering 101 forbids invoke-rc.d.
