@@ -56,13 +56,16 @@ def _shade(ax: Any, windows: list[dict[str, Any]], t0: float, label: bool) -> No
         first = label and n == 0
         heal, end = _heal_start(w), w.get("end") or w["start"]
         # A fault nested in the outer one (a restart inside a cut) stacks a darker band.
+        nested = n > 0
         ax.axvspan(
             w["start"] - t0,
             heal - t0,
-            color=FAULT_COLOUR,
+            facecolor=FAULT_COLOUR,
+            edgecolor=FAULT_COLOUR if nested else "none",
+            hatch="///" if nested else None,  # told apart from the outer fault in the legend
             alpha=0.2,
             lw=0,
-            label="fault on" if first else None,
+            label=("nested fault on" if nested else "fault on") if label and n <= 1 else None,
         )
         if end - heal > 0.02:
             ax.axvspan(
@@ -111,7 +114,7 @@ def figure_png(
     fig = Figure(figsize=(WIDTH_IN, total_h), dpi=DPI)
     # Fixed margins, not a layout engine: constrained layout doubles the render time.
     fig.subplots_adjust(
-        left=0.1, right=0.76, top=1 - 0.1 / total_h, bottom=0.5 / total_h, hspace=0.12
+        left=0.12, right=0.76, top=1 - 0.1 / total_h, bottom=0.5 / total_h, hspace=0.12
     )
     axes = fig.subplots(len(heights), 1, sharex=True, squeeze=False, height_ratios=heights)[:, 0]
 
