@@ -19,6 +19,7 @@ import json
 import os
 import select
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -106,26 +107,26 @@ class Chromium:
         self.profile = tempfile.mkdtemp(prefix="feedchaos-chromium-")
         to_chrome_r, self._to_chrome = os.pipe()
         self._from_chrome, from_chrome_w = os.pipe()
-
-        def on_fds_3_and_4() -> None:  # the protocol's fixed descriptors, in the child only
-            # Move both ends above 3 and 4 first: either may already sit on 3 or 4.
-            high = [
-                fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10) for fd in (to_chrome_r, from_chrome_w)
-            ]
-            os.dup2(high[0], 3)  # dup2 makes the copies inheritable
-            os.dup2(high[1], 4)
-
-        self.log = open(Path(self.profile) / "stderr.log", "wb")
-        self.proc = subprocess.Popen(
-            [self.binary, *FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=self.log,
-            preexec_fn=on_fds_3_and_4,
-            close_fds=False,  # our other fds are non-inheritable; 3 and 4 must stay
-        )
+        # The child's ends go above 3 and 4 (which bash then fills: dash takes one-digit
+        # fds only), so neither is overwritten while moved; no preexec_fn, thread-safe.
+        child = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10) for fd in (to_chrome_r, from_chrome_w)]
         os.close(to_chrome_r)
         os.close(from_chrome_w)
+        r, w = child
+        self.log = open(Path(self.profile) / "stderr.log", "wb")  # closed in __exit__
+        try:
+            self.proc = subprocess.Popen(
+                ["bash", "-c", f'exec "$@" 3<&{r} 4>&{w} {r}<&- {w}>&-', "bash", self.binary,
+                 *FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=self.log,
+                pass_fds=child,
+                start_new_session=True,  # its renderer and zygote go with it on a kill
+            )  # fmt: skip
+        finally:
+            for fd in child:
+                os.close(fd)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -136,13 +137,21 @@ class Chromium:
                 try:
                     self.proc.wait(timeout=10)
                 except subprocess.TimeoutExpired:
-                    self.proc.kill()
+                    os.killpg(self.proc.pid, signal.SIGKILL)
                     self.proc.wait(timeout=10)
         finally:
             for fd in (self._to_chrome, self._from_chrome):
                 os.close(fd)
             self.log.close()
             shutil.rmtree(self.profile, ignore_errors=True)
+
+    def _died(self) -> BrowserError:
+        """The error to raise when Chromium went away, with the end of what it logged."""
+        self.log.flush()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=5)
+        tail = (Path(self.profile) / "stderr.log").read_text(errors="replace")[-2000:]
+        return BrowserError(f"Chromium exited (code {self.proc.poll()}):\n{tail}")
 
     def _read_message(self, deadline: float) -> dict[str, Any]:
         while b"\0" not in self._buffer:
@@ -153,7 +162,7 @@ class Chromium:
             if ready:
                 chunk = os.read(self._from_chrome, 1 << 20)
                 if not chunk:
-                    raise BrowserError(f"Chromium exited (code {self.proc.poll()})")
+                    raise self._died()
                 self._buffer += chunk
         message, _, self._buffer = self._buffer.partition(b"\0")
         return json.loads(message)
@@ -170,7 +179,10 @@ class Chromium:
         message: dict[str, Any] = {"id": self._next_id, "method": method, "params": params or {}}
         if session:
             message["sessionId"] = session
-        os.write(self._to_chrome, json.dumps(message).encode() + b"\0")
+        try:
+            os.write(self._to_chrome, json.dumps(message).encode() + b"\0")
+        except BrokenPipeError:
+            raise self._died() from None
         deadline = time.monotonic() + (timeout_s or self.timeout_s)
         while True:
             answer = self._read_message(deadline)
