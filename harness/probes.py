@@ -144,18 +144,18 @@ def established_to(pid: int, port: int) -> bool:
 
 
 def consumer_attached(
-    url: str, queue: str, pid: Callable[[], int | None], amqp_port: int
+    url: str, queue: str, connected: Callable[[], bool], link: str
 ) -> Callable[[], object]:
-    """The queue shows a consumer AND the process holds a connection to its broker link.
+    """The queue shows a consumer AND the consumer holds a connection through its link.
 
     The count alone can lie: right after a broker restart a quorum queue still
-    lists the consumers of the previous incarnation for a moment.
+    lists the consumers of the previous incarnation for a moment. ``connected``
+    tells whether the consumer has an ESTABLISHED connection to ``link``.
     """
 
     def probe() -> object:
-        current = pid()
-        if current is None or not established_to(current, amqp_port):
-            raise ConnectionError(f"no AMQP connection to port {amqp_port} yet")
+        if not connected():
+            raise ConnectionError(f"no AMQP connection through {link} yet")
         with _quiet():
             count = asyncio.run(queue_consumer_count(url, queue))
         if count < 1:
@@ -163,6 +163,18 @@ def consumer_attached(
         return count
 
     return probe
+
+
+def established_in_table(table: str, remote_port: int, remote_ip_hex: str | None = None) -> bool:
+    """True when a /proc/net/tcp ``table`` has an ESTABLISHED row to that remote port (and IP)."""
+    for row in table.splitlines()[1:]:
+        cols = row.split()
+        if len(cols) < 4 or cols[3] != "01":
+            continue
+        ip_hex, _, port_hex = cols[2].partition(":")
+        if int(port_hex, 16) == remote_port and remote_ip_hex in (None, ip_hex):
+            return True
+    return False
 
 
 def http_ok(url: str) -> Callable[[], object]:

@@ -170,6 +170,46 @@ class _Exited(Exception):
     pass
 
 
+def wait_until_ready(
+    name: str,
+    probe: Probe,
+    is_running: Callable[[], bool],
+    describe_exit: Callable[[], str],
+    log_tail: Callable[[], str],
+    bound_s: float,
+) -> float:
+    """Poll ``probe`` until it answers, for a process or a container; returns seconds.
+
+    Fails fast when ``is_running()`` turns false; either failure is a
+    StackError carrying the log tail.
+    """
+    t0 = time.monotonic()
+
+    def attempt() -> None:
+        if not is_running():
+            raise _Exited()
+        probe()
+
+    try:
+        for a in Retrying(
+            stop=stop_after_delay(bound_s),
+            wait=wait_exponential(multiplier=0.02, max=0.25),
+            retry=retry_if_not_exception_type(_Exited),
+            reraise=True,
+        ):
+            with a:
+                attempt()
+    except _Exited:
+        raise StackError(name, describe_exit(), log_tail()) from None
+    except Exception as exc:
+        raise StackError(
+            name,
+            f"not ready after {bound_s:.0f}s; last probe error: {type(exc).__name__}: {exc}",
+            log_tail(),
+        ) from exc
+    return time.monotonic() - t0
+
+
 # -- the managed process --------------------------------------------------------
 
 
@@ -294,33 +334,14 @@ class ManagedProcess:
         Fails fast (StackError with the log tail) if the process exits meanwhile.
         """
         bound = self.ready_bound_s if bound_s is None else bound_s
-        t0 = time.monotonic()
-
-        def attempt() -> None:
-            if not self.is_running():
-                raise _Exited()
-            self.probe()
-
-        try:
-            for a in Retrying(
-                stop=stop_after_delay(bound),
-                wait=wait_exponential(multiplier=0.02, max=0.25),
-                retry=retry_if_not_exception_type(_Exited),
-                reraise=True,
-            ):
-                with a:
-                    attempt()
-        except _Exited:
-            raise StackError(
-                self.name, f"exited with code {self.returncode} before ready", self.log_tail()
-            ) from None
-        except Exception as exc:
-            raise StackError(
-                self.name,
-                f"not ready after {bound:.0f}s; last probe error: {type(exc).__name__}: {exc}",
-                self.log_tail(),
-            ) from exc
-        return time.monotonic() - t0
+        return wait_until_ready(
+            self.name,
+            self.probe,
+            self.is_running,
+            lambda: f"exited with code {self.returncode} before ready",
+            self.log_tail,
+            bound,
+        )
 
     def start(self, bound_s: float | None = None) -> float:
         """Start (again, same command/env/ports/data) and wait ready; returns seconds."""
@@ -424,4 +445,5 @@ __all__ = [
     "pid_alive",
     "proc_table",
     "tree_of",
+    "wait_until_ready",
 ]

@@ -127,9 +127,25 @@ class StackBase:
         return [p for p, fut in futures if fut.exception() is not None]
 
     def _create_proxies(self) -> None:
-        links = self.endpoints.links
-        created = self.toxiproxy.populate([link.to_populate() for link in links.values()])
-        missing = set(links) - {p.name for p in created}
+        """Create the links' proxies, or restore the ones deleted or changed since.
+
+        Only those go to /populate, compared by upstream and listen port: a
+        proxy /populate finds with another listen string is replaced, which
+        closes its connections, and Toxiproxy reports a wildcard listen the way
+        it bound it ("[::]:port" for "0.0.0.0:port" in a container).
+        """
+        existing = self.toxiproxy.proxies()
+        stale = [
+            link
+            for link in self.endpoints.links.values()
+            if (proxy := existing.get(link.name)) is None
+            or proxy.upstream != link.upstream
+            or int(proxy.listen.rsplit(":", 1)[1]) != link.listen_port
+        ]
+        if not stale:
+            return
+        created = self.toxiproxy.populate([link.to_populate() for link in stale])
+        missing = {link.name for link in stale} - {p.name for p in created}
         if missing:
             raise StackError("toxiproxy", f"/populate did not create {sorted(missing)}")
 
@@ -157,7 +173,7 @@ class StackBase:
         for proc in infra_procs:  # a resumed broker or database must answer again
             proc.wait_ready()
         self.toxiproxy.reset()
-        self._create_proxies()  # /populate keeps unchanged proxies, restores the rest
+        self._create_proxies()  # restores deleted or changed proxies
 
         sut_procs = [p for n, p in self.processes.items() if n in sut.SUT_NAMES]
         for proc in sut_procs:

@@ -118,11 +118,14 @@ def sut_process(
     else:
         # Ready once the broker (asked directly, not through the consumer's own
         # proxy) shows its queue consumed and the process is connected to its link.
+        port = links[f"{name}__rabbitmq"].listen_port
+
+        def connected() -> bool:
+            pid = proc.pid
+            return pid is not None and proc.is_running() and probes.established_to(pid, port)
+
         proc.probe = probes.consumer_attached(
-            direct_amqp_url,
-            CONSUMER_QUEUES[name],
-            lambda: proc.pid if proc.is_running() else None,
-            links[f"{name}__rabbitmq"].listen_port,
+            direct_amqp_url, CONSUMER_QUEUES[name], connected, f"port {port}"
         )
     return proc
 
