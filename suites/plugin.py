@@ -207,11 +207,12 @@ def run_state(request: pytest.FixtureRequest) -> RunState:
 @pytest.fixture(scope="session")
 def stack(run_state: RunState) -> Iterator[object]:
     """The whole system, started once per session and stopped at the end (also on Ctrl-C)."""
-    if run_state.info.stack == "containers":
-        pytest.fail("--stack=containers is not available yet: run the local stack")
-    from harness import LocalStack
+    if run_state.info.stack == "containers":  # the same interface, every service in Docker
+        from harness.containers import ContainerStack as Stack
+    else:
+        from harness import LocalStack as Stack
 
-    local = LocalStack(run_state.run_dir / "stack", sut_env=sut_env(run_state))
+    local = Stack(run_state.run_dir / "stack", sut_env=sut_env(run_state))
     try:
         local.start()
         run_state.info.stack_timings = dict(local.timings)
