@@ -29,6 +29,7 @@ class Bounds:
     publish_timeout_s: float = 1.0  # FEED_PUBLISH_TIMEOUT_MS: a write's 503 comes by then
     convergence_s: float = 30.0  # every acked write applied after the heal
     reattach_s: float = 20.0  # consumers back on their queues after a broker restart
+    consumer_retry_s: float = 2.0  # FEED_RETRY_SECONDS: a consumer's retries of one delivery
 
     @property
     def read_bound_s(self) -> float:
@@ -42,6 +43,7 @@ class Bounds:
         return {
             "FEED_READ_BUDGET_MS": str(int(self.read_budget_s * 1000)),
             "FEED_PUBLISH_TIMEOUT_MS": str(int(self.publish_timeout_s * 1000)),
+            "FEED_RETRY_SECONDS": str(self.consumer_retry_s),
         }
 
     def to_json(self) -> dict[str, float]:

@@ -56,6 +56,10 @@ class FeedWorld:
         }
 
 
+class Stalled(Exception):
+    """Convergence stopped: writes are missing and nothing is left to deliver them."""
+
+
 def pending_writes(acked: list[Op], rows: dict[str, dict[str, int]]) -> int:
     """How many acknowledged writes are not (fully) applied in `rows`."""
     return sum(
@@ -373,20 +377,40 @@ class ChaosRun:
         counts, waited = poll(all_attached, self.bounds.reattach_s, interval_s=0.2)
         return [writer, checkers.consumers_attached(counts, waited, self.bounds.reattach_s)]
 
-    def check_applied(self, writes: list[Op], window: FaultWindow | None = None) -> list[Verdict]:
+    def check_applied(
+        self,
+        writes: list[Op],
+        window: FaultWindow | None = None,
+        give_up_when_stalled_s: float | None = None,
+    ) -> list[Verdict]:
         """Wait for convergence, then judge exactly-once, the API views and the cache.
 
         The time to converge runs from the start of the heal (with no fault,
-        from now).
+        from now). With `give_up_when_stalled_s`, the wait ends early once
+        nothing was applied for that long and every queue is empty: what is
+        missing then is lost, and waiting out the bound would only slow the
+        shrinking of a failing property example.
         """
         start = time.monotonic()
         acked = [o for o in writes if o.outcome == "ok" and o.event_id]
+        progress = {"pending": -1, "since": start}
 
         def all_applied() -> dict[str, dict[str, int]] | None:
             rows = self.inspector.applied_rows(o.event_id for o in acked)
-            return rows if not pending_writes(acked, rows) else None
+            pending = pending_writes(acked, rows)
+            if pending != progress["pending"]:
+                progress.update(pending=pending, since=time.monotonic())
+            elif give_up_when_stalled_s and (
+                time.monotonic() - progress["since"] > give_up_when_stalled_s
+                and all(q.ready == 0 for q in self.inspector.queues().values())
+            ):
+                raise Stalled(pending)
+            return rows if not pending else None
 
-        rows, _ = poll(all_applied, self.bounds.convergence_s, interval_s=0.1)
+        try:
+            rows, _ = poll(all_applied, self.bounds.convergence_s, interval_s=0.1)
+        except Stalled:
+            rows = None
         since = time.monotonic() - start if window is None else window.since_heal()
         time_to_converge = since if rows is not None else None
         if self.backlog is not None:

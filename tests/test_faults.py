@@ -67,6 +67,11 @@ class RecordingProcess:
         self.log.append("start")
         self.running = True
 
+    def spawn(self) -> None:
+        if not self.running:
+            self.log.append("spawn")
+            self.running = True
+
     def is_running(self) -> bool:
         return self.running
 
@@ -113,8 +118,8 @@ def test_down_disables_then_enables() -> None:
 @pytest.mark.parametrize(
     ("kind", "expected"),
     [
-        ("kill", ["kill", "start"]),
-        ("terminate", ["terminate", "start"]),
+        ("kill", ["kill", "spawn"]),
+        ("terminate", ["terminate", "spawn"]),
         ("pause", ["pause", "resume"]),
         ("restart", ["terminate", "start"]),
     ],
