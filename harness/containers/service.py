@@ -115,7 +115,10 @@ class ContainerService:
     # -- start / readiness ----------------------------------------------------
 
     def spawn(self) -> None:
-        """Create and start the container, or start it again (no-op when running)."""
+        """Create and start the container, or start it again; no wait for readiness.
+
+        A no-op when it runs (paused counts as running, as for a process).
+        """
         with self._lock:
             if self._container is None:
                 try:
@@ -124,12 +127,10 @@ class ContainerService:
                     msg = f"cannot start a container of {self.image}: {exc}"
                     raise StackError(self.name, msg) from exc
                 self._container = self._tc.get_wrapped_container()
+            elif self.state() in RUNNING:
+                return
             else:
-                state = self.state()
-                if state == "paused":
-                    self.container.unpause()
-                elif state not in RUNNING:
-                    self.container.start()
+                self.container.start()
             self.starts += 1
 
     def wait_ready(self, bound_s: float | None = None) -> float:
