@@ -96,7 +96,7 @@ engine_answers() { timeout 20 docker info >/dev/null 2>&1; }
 # Start dockerd in the background, in a session of its own (it outlives this
 # script, as a system service would); wait until it answers.
 start_dockerd() {
-    step docker "starting dockerd $* (log: $DOCKERD_LOG)"
+    step docker "starting dockerd${*:+ $*} (log: $DOCKERD_LOG)"
     as_root setsid dockerd "$@" >>"$DOCKERD_LOG" 2>&1 </dev/null &
     local pid=$!
     for _ in $(seq 1 60); do
@@ -186,7 +186,7 @@ if [ "$CONTAINERS" -eq 1 ]; then
             exit 1
         }
         as_root rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
-        as_root tar -C "$rootfs" -c . | docker import -q - "$base" >/dev/null
+        as_root tar -C "$rootfs" -c . | docker import - "$base" >/dev/null
         as_root rm -rf "$rootfs"
         trap - EXIT
         step images "base image $base imported"
