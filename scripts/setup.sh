@@ -94,18 +94,23 @@ ENGINE_ENV=.cache/containers/engine.env
 engine_answers() { timeout 20 docker info >/dev/null 2>&1; }
 
 # Start dockerd in the background, in a session of its own (it outlives this
-# script, as a system service would); wait until it answers.
+# script, as a system service would, and Ctrl-C in this terminal does not
+# reach it); wait until it answers. Called only when no engine answered, so a
+# dockerd in the pidfile is the one started here.
+DOCKERD_PIDFILE=/var/run/docker.pid
 start_dockerd() {
     step docker "starting dockerd${*:+ $*} (log: $DOCKERD_LOG)"
-    as_root setsid dockerd "$@" >>"$DOCKERD_LOG" 2>&1 </dev/null &
-    local pid=$!
+    as_root setsid dockerd --pidfile "$DOCKERD_PIDFILE" "$@" >>"$DOCKERD_LOG" 2>&1 </dev/null &
+    local pid=""
     for _ in $(seq 1 60); do
-        engine_answers && { step docker "engine up (dockerd pid $pid)"; return 0; }
-        kill -0 "$pid" 2>/dev/null || break
+        pid="$(cat "$DOCKERD_PIDFILE" 2>/dev/null || true)"
+        engine_answers && { step docker "engine up (dockerd pid ${pid:-?})"; return 0; }
         sleep 1
     done
-    kill "$pid" 2>/dev/null || true  # ours, and not answering
-    wait "$pid" 2>/dev/null || true
+    if [ -n "$pid" ]; then
+        as_root kill "$pid" 2>/dev/null || true
+        for _ in $(seq 1 20); do as_root kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+    fi
     return 1
 }
 
