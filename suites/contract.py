@@ -69,6 +69,7 @@ class Writes(Enum):
     OK_OR_REJECTED = "202 or 503 each; keyed retries after heal; all applied exactly once"
     SURVIVE_RESTART = "acked writes survive; publisher and consumers reconnect by themselves"
     REDELIVERED_ONCE = "a redelivery after a crash between commit and ack applies nothing twice"
+    ATOMIC = "a crash in the middle of applying leaves both sides or neither; applied once after"
     UNAFFECTED = "unaffected"
 
 
@@ -238,6 +239,10 @@ CONTRACT: tuple[ContractRow, ...] = (
                 (*CONSUMERS, ALL_CONSUMERS), Reads.UNAFFECTED, Writes.HELD_THEN_APPLIED,
                 ("consumer_outage", "db_outage", "down"),
                 build=_on_consumer_links("postgres", "down")),
+    ContractRow("consumers_cut_db_long", "Consumers cut from the database past their retries",
+                "down", (ALL_CONSUMERS,), Reads.UNAFFECTED, Writes.HELD_THEN_APPLIED,
+                ("consumer_outage", "db_outage", "down"),
+                build=_on_consumer_links("postgres", "down"), hold_s=5.0),
     ContractRow("consumers_cut_cache", "Consumers cut from the cache", "down",
                 (ALL_CONSUMERS,), Reads.UNAFFECTED, Writes.APPLIED,
                 ("consumer_outage", "cache_outage", "down"),
@@ -245,6 +250,9 @@ CONTRACT: tuple[ContractRow, ...] = (
     ContractRow("redelivery", "Consumer killed between commit and ack", "kill", CONSUMERS,
                 Reads.UNAFFECTED, Writes.REDELIVERED_ONCE, ("consumer_outage", "process_kill"),
                 scenario="redelivery"),
+    ContractRow("crash_mid_apply", "Consumer killed while applying (slow database)", "kill",
+                ("comment_consumer", "like_consumer"), Reads.UNAFFECTED, Writes.ATOMIC,
+                ("consumer_outage", "process_kill", "latency"), scenario="crash_mid_apply"),
     # -- the broker: cut from the API, restarted ------------------------------------
     ContractRow("api_broker_down", "API cut from the broker", "down", ("api__rabbitmq",),
                 Reads.UNAFFECTED, Writes.REJECTED, ("broker_outage", "down")),

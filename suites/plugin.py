@@ -286,8 +286,15 @@ def feed_world(stack, run_state: RunState) -> FeedWorld:
         def complete_feed() -> list | None:
             op = client.read_feed(reader)
             items = op.response.get("items", []) if op.status == 200 else []
-            liked = sum(i["like_count"] for i in items)
-            return items if len(items) == 4 and liked == 2 else None
+            # Complete means every write above is visible: 4 posts, 2 likes,
+            # 2 comments, each author with its 1 follower.
+            done = (
+                len(items) == 4
+                and sum(i["like_count"] for i in items) == 2
+                and sum(i["comment_count"] for i in items) == 2
+                and all(i["author"]["follower_count"] == 1 for i in items)
+            )
+            return items if done else None
 
         items, _ = poll(complete_feed, BOUNDS.convergence_s, interval_s=0.1)
         assert items, "the read-path data never showed up in the feed"

@@ -157,16 +157,18 @@ class ChaosRun:
         posts: int = 4,
         kinds: tuple[str, ...] = ("post", "comment", "like"),
         on_posts: list[tuple[str, int]] | None = None,
+        users: list[int] | None = None,
     ) -> list[Op]:
         """Posts by one author, each commented on and liked by two others.
 
         Comments and likes name a post id even when the post itself is held
         back (the API gives the id at once), so all three consumers get work.
         Without "post" in `kinds` they go to `on_posts`, (post id, author)
-        pairs that exist already. Every write carries an Idempotency-Key, as a
+        pairs that exist already. `users` are (author, commenter, liker), fresh
+        ones by default. Every write carries an Idempotency-Key, as a
         careful client's would, so an indeterminate one can be retried safely.
         """
-        author, commenter, liker = self.fresh_user_ids(3)
+        author, commenter, liker = users or self.fresh_user_ids(3)
         targets = list(on_posts or [])
         ops: list[Op] = []
         for n in range(posts):
@@ -184,6 +186,20 @@ class ChaosRun:
             if "like" in kinds:
                 ops.append(self.client.like(liker, post_id, post_author, self.key()))
         return ops
+
+    def warm_views(self, users: list[int]) -> None:
+        """Read the lists the workload will change, so their cache entries exist before
+        the fault: a consumer that fails to refresh them then leaves them visibly stale."""
+        author, commenter, liker = users
+        for user, view in (
+            (author, "posts"),
+            (author, "comments/received"),
+            (author, "likes/received"),
+            (commenter, "comments/sent"),
+            (liker, "likes/sent"),
+        ):
+            op = self.client.read_view(user, view)
+            assert op.status == 200, f"set-up read failed: {view} {op.status} {op.response}"
 
     def applied_posts(self, n: int) -> list[tuple[str, int]]:
         """Set-up: n posts written and applied, as (post id, author) pairs."""
@@ -223,11 +239,15 @@ class ChaosRun:
         row = case.row
         if row.scenario == "redelivery":
             return self.run_redelivery(case)
+        if row.scenario == "crash_mid_apply":
+            return self.run_crash_mid_apply(case)
         self._note_case(case)
         baseline = self.client.read_feed(world.reader)
         assert baseline.status == 200, f"stack not healthy before the fault: {baseline.response}"
         if row.reads is Reads.WARM_OK_MISS_FAIL:
             self._warm_cache(world)
+        users = self.fresh_user_ids(3)
+        self.warm_views(users)
         warm_reads, miss_reads, writes = [], [], []
         held_during: dict[str, dict[str, int]] | None = None
 
@@ -247,7 +267,7 @@ class ChaosRun:
             else:
                 # A rejected write costs a publish timeout: keep those workloads short.
                 light = row.writes in (Writes.REJECTED, Writes.UNAFFECTED)
-                writes += self.write_workload(posts=1 if light else 4)
+                writes += self.write_workload(posts=1 if light else 4, users=users)
             if row.writes in (Writes.HELD_THEN_APPLIED, Writes.SURVIVE_RESTART):
                 held_during = self._applied_if_observable(writes)
             if row.then is not None:
@@ -304,7 +324,8 @@ class ChaosRun:
             case Reads.WARM_OK_MISS_FAIL:
                 return [
                     checkers.reads_ok(warm, world.expected_items, bound),
-                    checkers.reads_fail_cleanly(miss, case.dependency, bound),
+                    # The database is known down (refused): a fast 503, not a 504.
+                    checkers.reads_fail_cleanly(miss, case.dependency, bound, statuses=(503,)),
                 ]
             case Reads.OK_OR_FAIL:
                 return [
@@ -385,30 +406,34 @@ class ChaosRun:
     ) -> list[Verdict]:
         """Wait for convergence, then judge exactly-once, the API views and the cache.
 
-        The time to converge runs from the start of the heal (with no fault,
-        from now). With `give_up_when_stalled_s`, the wait ends early once
-        nothing was applied for that long and every queue is empty: what is
-        missing then is lost, and waiting out the bound would only slow the
-        shrinking of a failing property example.
+        Converged means every acknowledged write is applied and every cache
+        entry it touched equals the database. The time to converge runs from
+        the start of the heal (with no fault, from now). With
+        `give_up_when_stalled_s`, the wait ends early once nothing changed for
+        that long and every queue is empty: what is missing then is lost, and
+        waiting out the bound would only slow the shrinking of a failing
+        property example.
         """
         start = time.monotonic()
         acked = [o for o in writes if o.outcome == "ok" and o.event_id]
-        progress = {"pending": -1, "since": start}
+        keys = {k for o in acked for k in keys_touched_by(o)}
+        progress: dict[str, Any] = {"state": None, "since": start}
 
-        def all_applied() -> dict[str, dict[str, int]] | None:
+        def converged() -> dict[str, dict[str, int]] | None:
             rows = self.inspector.applied_rows(o.event_id for o in acked)
             pending = pending_writes(acked, rows)
-            if pending != progress["pending"]:
-                progress.update(pending=pending, since=time.monotonic())
+            stale = None if pending else len(self.inspector.cache_mismatches(keys))
+            if (pending, stale) != progress["state"]:
+                progress.update(state=(pending, stale), since=time.monotonic())
             elif give_up_when_stalled_s and (
                 time.monotonic() - progress["since"] > give_up_when_stalled_s
                 and all(q.ready == 0 for q in self.inspector.queues().values())
             ):
                 raise Stalled(pending)
-            return rows if not pending else None
+            return rows if pending == 0 and stale == 0 else None
 
         try:
-            rows, _ = poll(all_applied, self.bounds.convergence_s, interval_s=0.1)
+            rows, _ = poll(converged, self.bounds.convergence_s, interval_s=0.1)
         except Stalled:
             rows = None
         since = time.monotonic() - start if window is None else window.since_heal()
@@ -419,10 +444,9 @@ class ChaosRun:
                 samples.append([time.time(), 0])
             self.record.series["backlog"] = samples
             self.backlog = None
-        if rows is None:  # judge what is there: the verdict names what is missing
+        if rows is None:  # judge what is there: the verdicts name what is missing
             rows = self.inspector.applied_rows(o.event_id for o in writes if o.event_id)
         views = self.read_views(acked)
-        keys = {k for o in acked for k in keys_touched_by(o)}
         return [
             checkers.converged(time_to_converge, self.bounds.convergence_s),
             checkers.exactly_once(writes, rows),
@@ -517,5 +541,54 @@ class ChaosRun:
             checkers.writes_acked(writes, self.bounds.write_ack_s),
             pending,
             drained_verdict,
+            *self.check_applied(writes, window),
+        ]
+
+    # -- a crash in the middle of applying ---------------------------------------------
+
+    def run_crash_mid_apply(self, case: Case) -> list[Verdict]:
+        """Kill a consumer the moment any trace of an event shows in the database.
+
+        Its database link is slowed (every round trip +300 ms) so applying one
+        event takes seconds; the test watches the database directly and kills
+        the consumer as soon as anything of the event is visible. Atomic apply
+        means what is visible then is all of it (both sides and the event-id
+        record) or nothing; after the restart the event is applied exactly once.
+        """
+        self._note_case(case)
+        consumer = case.target
+        kind = KIND_OF_CONSUMER[consumer]
+        targets = self.applied_posts(1)
+        slow_db = make_fault("latency", f"{consumer}__postgres", latency=100)
+        kill = make_fault("kill", consumer)
+        window = FaultWindow(f"{slow_db.describe()}, then {kill.describe()} mid-apply")
+        window.open()
+        try:
+            with slow_db.applied(self.stack) as slow_window:
+                writes = self.write_workload(posts=1, kinds=(kind,), on_posts=targets)
+                event = writes[0].event_id
+
+                def visible() -> dict[str, int] | None:
+                    rows = self.inspector.applied_rows([event])[event]
+                    return rows if any(rows.values()) else None
+
+                seen, _ = poll(visible, self.bounds.convergence_s, interval_s=0.02)
+                kill.inject(self.stack)
+                at_kill = self.inspector.applied_rows([event])[event]
+            self.record.add_window(slow_window)
+        finally:
+            window.begin_heal()
+            kill.heal(self.stack)
+            window.close()
+        self.record.add_window(window)
+        tables = ("processed_events", *ROWS_PER_KIND[kind])
+        counts = {t: at_kill[t] for t in tables}
+        atomic = len(set(counts.values())) == 1
+        problems = [] if seen else ["nothing of the event became visible before the bound"]
+        if not atomic:
+            problems.append(f"a partial apply was visible when the consumer died: {counts}")
+        return [
+            checkers.writes_acked(writes, self.bounds.write_ack_s),
+            Verdict("atomic_apply", not problems, {"visible_at_kill": counts}, problems),
             *self.check_applied(writes, window),
         ]

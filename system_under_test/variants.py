@@ -17,7 +17,7 @@ CATALOGUE: dict[str, str] = {
     "no_dedupe": "consumers apply a redelivered event again (no event-id dedupe)",
     "rpc_no_deadline": "the API calls Card RPC without a deadline",
     "partial_feed": "the API returns the posts it has when Card or User RPC fails",
-    "cache_swallows_db_error": "consumers write the cache and ack although the database failed",
+    "swallows_cache_error": "consumers ack although the cache write failed: cache behind database",
     "no_resume_after_broker_restart": "consumers do not consume again after the broker restarts",
     "poison_requeued_forever": "a message that cannot be applied is requeued, never dead-lettered",
     "retries_past_deadline": "RPC store retries ignore the read deadline",

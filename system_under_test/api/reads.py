@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import grpc
 import grpc.aio
 
+from system_under_test import variants
 from system_under_test.api.errors import DependencyFailed
 from system_under_test.rpc import feed_pb2 as pb
 from system_under_test.rpc import feed_pb2_grpc as pb_grpc
@@ -69,6 +70,8 @@ async def call(dependency: str, budget: Budget, make_call: Any, request: Any) ->
     if remaining < MIN_CALL_S:
         raise DependencyFailed(dependency, True, "read budget spent before the call")
     try:
+        if dependency == "card_rpc" and variants.active("rpc_no_deadline"):
+            return await make_call(request)  # the bug: no deadline, no bound
         # The gRPC deadline travels to the server; the bound guards the client
         # side too (a call can hang in name resolution or a stuck channel).
         return await bounded(make_call(request, timeout=remaining), remaining + 0.05)
@@ -91,6 +94,13 @@ async def all_or_nothing(*calls: Awaitable[T]) -> list[T]:
             task.cancel()
 
 
+async def _whatever_answered(*calls: Awaitable[Any]) -> list[Any]:
+    """The partial_feed bug: a failed call counts as an empty answer."""
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    empty = [pb.GetCardsResponse(), pb.GetUsersResponse()]
+    return [e if isinstance(r, BaseException) else r for r, e in zip(results, empty, strict=True)]
+
+
 async def read_feed(rpc: RpcClients, user_id: int, limit: int, budget_s: float) -> dict[str, Any]:
     budget = Budget(budget_s)
     feed = await call(
@@ -101,16 +111,24 @@ async def read_feed(rpc: RpcClients, user_id: int, limit: int, budget_s: float) 
     )
     post_ids = [e.post_id for e in feed.entries]
     author_ids = sorted({e.author_id for e in feed.entries})
-    cards, users = await all_or_nothing(
-        call("card_rpc", budget, rpc.card.GetCards, pb.GetCardsRequest(post_ids=post_ids)),
-        call("user_rpc", budget, rpc.user.GetUsers, pb.GetUsersRequest(user_ids=author_ids)),
+    cards_call = call("card_rpc", budget, rpc.card.GetCards, pb.GetCardsRequest(post_ids=post_ids))
+    users_call = call(
+        "user_rpc", budget, rpc.user.GetUsers, pb.GetUsersRequest(user_ids=author_ids)
     )
+    if variants.active("partial_feed"):
+        cards, users = await _whatever_answered(cards_call, users_call)
+    else:
+        cards, users = await all_or_nothing(cards_call, users_call)
     cards_by_id = {c.post_id: c for c in cards.cards}
     users_by_id = {u.user_id: u for u in users.users}
     items = []
     for entry in feed.entries:
         card = cards_by_id.get(entry.post_id)
         author = users_by_id.get(entry.author_id)
+        if card is None and variants.active("partial_feed"):
+            card = pb.PostCard(post_id=entry.post_id, author_id=entry.author_id)
+        if author is None and variants.active("partial_feed"):
+            author = pb.UserProfile(user_id=entry.author_id)
         if card is None or author is None:
             # Every dependency answered, and this post is not applied everywhere
             # yet: leave the post out rather than show half of it.

@@ -14,6 +14,7 @@ import sys
 
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
 
+from system_under_test import variants
 from system_under_test.config import Settings
 from system_under_test.consumers.delivery import DeliveryHandler
 from system_under_test.logs import setup_logging
@@ -45,6 +46,9 @@ async def consume_once(kind: str, settings: Settings, handler: DeliveryHandler) 
         await queue.consume(handler.handle)
         log.info("consuming %s", queue.name)
         await lost.wait()
+        if variants.active("no_resume_after_broker_restart"):
+            log.warning("broker connection lost; not reconnecting")  # the bug
+            await asyncio.Event().wait()
         log.warning("broker connection lost; reconnecting")
 
 

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from typing import Any
@@ -90,8 +91,12 @@ class DeliveryHandler:
             except MissingReference as exc:
                 await self._park_or_give_up(message, env, exc)
                 return
-            await self._retrying(self._refresh_cache, env, payload)
+            await self._refresh_cache_or_swallow(env, payload)
         except Poison as exc:
+            if variants.active("poison_requeued_forever"):
+                log.warning("requeueing message %s: %s", message.message_id, exc)
+                await _settle(message, "nack", requeue=True)  # the bug: it comes right back
+                return
             log.warning("dead-lettering message %s: %s", message.message_id, exc)
             await _settle(message, "reject", requeue=False)
             return
@@ -105,6 +110,14 @@ class DeliveryHandler:
             await _settle(message, "nack", requeue=True)
             return
         await _settle(message, "ack")
+
+    async def _refresh_cache_or_swallow(self, env: Envelope, payload: Any) -> None:
+        try:
+            await self._retrying(self._refresh_cache, env, payload)
+        except RetryError:
+            if not variants.active("swallows_cache_error"):
+                raise
+            log.warning("cache refresh failed for %s; acking anyway", env.event_id)  # the bug
 
     async def _park_or_give_up(
         self, message: AbstractIncomingMessage, env: Envelope, why: MissingReference
@@ -145,13 +158,19 @@ class DeliveryHandler:
                 await bounded(step(env, payload), self.store_timeout_s * 4)
 
     async def _apply_once(self, env: Envelope, payload: Any) -> None:
-        async with self.pool.connection(timeout=self.store_timeout_s) as conn, conn.transaction():
+        # One transaction: the event-id record and both sides of the change
+        # commit together or not at all (the bug variant commits each statement).
+        separate = variants.active("one_sided_no_transaction")
+        async with (
+            self.pool.connection(timeout=self.store_timeout_s) as conn,
+            contextlib.nullcontext() if separate else conn.transaction(),
+        ):
             cur = await conn.execute(
                 "INSERT INTO processed_events (event_id, kind) VALUES (%s, %s)"
                 " ON CONFLICT DO NOTHING RETURNING event_id",
                 (env.event_id, env.type),
             )
-            if await cur.fetchone() is None:
+            if await cur.fetchone() is None and not variants.active("no_dedupe"):
                 log.info("event %s already applied: redelivery is a no-op", env.event_id)
                 return
             try:

@@ -13,6 +13,7 @@ import logging
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange
 
+from system_under_test import variants
 from system_under_test.messaging.connect import connect
 from system_under_test.messaging.events import Envelope
 from system_under_test.messaging.topology import declare_all
@@ -38,6 +39,12 @@ class ConfirmingPublisher:
         self._closing: set[asyncio.Task] = set()
 
     async def publish(self, event: Envelope) -> None:
+        if variants.active("ack_before_confirm"):
+            # The bug: answer at once and let the publish (and its confirm) happen later.
+            task = asyncio.ensure_future(bounded(self._publish(event), self._timeout_s))
+            self._closing.add(task)
+            task.add_done_callback(self._closed_in_background)
+            return
         try:
             await bounded(self._publish(event), self._timeout_s)
         except Exception as exc:  # any failure leaves the write unconfirmed
@@ -50,8 +57,10 @@ class ConfirmingPublisher:
             body=event.model_dump_json().encode(),
             content_type="application/json",
             message_id=str(event.event_id),
-            # Non-persistent is aio-pika's default: a broker restart would lose it.
-            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            # Non-persistent is aio-pika's default: a broker restart could lose it.
+            delivery_mode=aio_pika.DeliveryMode.NOT_PERSISTENT
+            if variants.active("non_persistent")
+            else aio_pika.DeliveryMode.PERSISTENT,
         )
         # With confirms on, this returns only after the broker's ack and raises
         # on a nack or an unroutable return.

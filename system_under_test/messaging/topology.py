@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractQueue
 
+from system_under_test import variants
+
 EXCHANGE = "feed.events"
 DEAD_LETTER_EXCHANGE = "feed.dlx"
 DEAD_LETTER_QUEUE = "feed.dead"
@@ -38,6 +40,25 @@ QUEUES: dict[str, QueueSpec] = {
 }
 
 
+def queue_arguments(delivery_limit: int) -> dict[str, object]:
+    """Quorum with a delivery limit, unless a bug variant asks for something worse.
+
+    A quorum queue persists every message whatever its delivery mode, so the
+    variants about persistence and durability use classic queues, where those
+    flags decide whether a broker restart keeps the messages.
+    """
+    classic = variants.active("non_persistent") or variants.active("non_durable_queues")
+    if classic:
+        return {"x-dead-letter-exchange": DEAD_LETTER_EXCHANGE}
+    arguments: dict[str, object] = {
+        "x-queue-type": "quorum",
+        "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
+    }
+    if not variants.active("poison_requeued_forever"):
+        arguments["x-delivery-limit"] = delivery_limit
+    return arguments
+
+
 async def declare_exchange(channel: AbstractChannel) -> AbstractExchange:
     return await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
 
@@ -48,12 +69,8 @@ async def declare_queue(
     exchange = await declare_exchange(channel)
     queue = await channel.declare_queue(
         spec.queue,
-        durable=True,
-        arguments={
-            "x-queue-type": "quorum",
-            "x-delivery-limit": delivery_limit,
-            "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
-        },
+        durable=not variants.active("non_durable_queues"),
+        arguments=queue_arguments(delivery_limit),
     )
     for key in spec.binding_keys:
         await queue.bind(exchange, routing_key=key)
