@@ -171,3 +171,87 @@ def test_cache_matches_db() -> None:
 def test_converged() -> None:
     assert checkers.converged(1.0, 30).valid
     assert not checkers.converged(None, 30).valid
+
+
+FULL_ITEM = {
+    "post_id": "a",
+    "author": {"user_id": 1, "nickname": "n", "follower_count": 0},
+    "body": "b",
+    "created_at_ms": 1,
+    "like_count": 0,
+    "comment_count": 0,
+}
+
+
+class TestReadsOkOrFailCleanly:
+    DEPS: ClassVar[set[str]] = {"feed_rpc", "card_rpc", "user_rpc"}
+
+    def test_mixed_good_and_clean_failures_pass(self) -> None:
+        ops = [op("read_feed", 200, "ok", response={"items": [FULL_ITEM]}), failed_read(504)]
+        v = checkers.reads_ok_or_fail_cleanly(ops, None, self.DEPS, BOUND)
+        assert v.valid, v
+        assert v.figures["ok"] == 1 and v.figures["failed_cleanly"] == 1
+
+    @pytest.mark.parametrize(
+        "bad",
+        [
+            op("read_feed", 200, "ok", response={"items": [{"post_id": "a"}]}),  # incomplete item
+            op("read_feed", 500, "fail", response={"error": "x"}),
+            failed_read(dependency="redis"),  # names something the API does not call
+            failed_read(items=[FULL_ITEM]),
+            op("read_feed", 200, "ok", latency=BOUND + 1, response={"items": [FULL_ITEM]}),
+        ],
+        ids=["incomplete", "500", "unknown-dependency", "partial-in-error", "slow"],
+    )
+    def test_fails(self, bad: Op) -> None:
+        assert not checkers.reads_ok_or_fail_cleanly([bad], None, self.DEPS, BOUND).valid
+
+    def test_compares_with_the_expected_feed_when_known(self) -> None:
+        ok = op("read_feed", 200, "ok", response={"items": [FULL_ITEM]})
+        assert not checkers.reads_ok_or_fail_cleanly([ok], [], self.DEPS, BOUND).valid
+
+
+def test_reads_fail_cleanly_can_demand_a_fast_503() -> None:
+    assert not checkers.reads_fail_cleanly([failed_read(504)], "card_rpc", BOUND, (503,)).valid
+    assert checkers.reads_fail_cleanly([failed_read(503)], "card_rpc", BOUND, (503,)).valid
+
+
+class TestBrokerWrites:
+    def test_rejected_cleanly(self) -> None:
+        assert checkers.writes_rejected_cleanly([op("post", 503, "info")], 1.3).valid
+        assert not checkers.writes_rejected_cleanly([op("post", 202, "ok")], 1.3).valid
+        assert not checkers.writes_rejected_cleanly([op("post", 503, "info", latency=2)], 1.3).valid
+        assert not checkers.writes_rejected_cleanly([op("post", 500, "info")], 1.3).valid
+
+    def test_ok_or_rejected(self) -> None:
+        ops = [op("post", 202, "ok"), op("post", 503, "info")]
+        assert checkers.writes_ok_or_rejected(ops, 1.3).valid
+        assert not checkers.writes_ok_or_rejected([op("post", 400, "fail")], 1.3).valid
+
+
+class TestFaultBit:
+    def test_a_held_write_must_not_be_applied_during_the_fault(self) -> None:
+        writes = [op("post", 202, "ok", event_id="p")]
+        assert checkers.fault_bit(writes, {"p": rows(0)}, {"post_consumer"}).valid
+        assert not checkers.fault_bit(writes, {"p": rows(1, posts=1)}, {"post_consumer"}).valid
+
+    def test_a_fault_that_held_nothing_proves_nothing(self) -> None:
+        writes = [op("like", 202, "ok", event_id="l")]
+        assert not checkers.fault_bit(writes, {"l": rows(0)}, {"post_consumer"}).valid
+
+
+def test_consumers_attached() -> None:
+    assert checkers.consumers_attached({"feed.post": 1}, 0.5, 20).valid
+    assert not checkers.consumers_attached(None, None, 20).valid
+
+
+def test_bad_input_refused() -> None:
+    refused = op("raw", 422, "fail", response={"error": "invalid_body"})
+    assert checkers.bad_input_refused([refused]).valid
+    for bad in (
+        op("raw", 500, "info", response={"error": "x"}),
+        op("raw", 202, "ok"),
+        op("raw", 400, "fail", response="not json"),
+        op("raw", None, "info"),
+    ):
+        assert not checkers.bad_input_refused([bad]).valid, bad
