@@ -179,6 +179,7 @@ def render_html(report: dict[str, Any], history: dict[str, list[Point]]) -> str:
             regressed_cells=regressed_cells,
             anchors=anchors,
             comparison=comparison,
+            kill_matrix=report.get("kill_matrix"),
             regressions=[
                 {
                     "text": compare.describe(r),

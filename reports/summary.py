@@ -164,12 +164,31 @@ def _timings(report: dict[str, Any]) -> list[str]:
     return ["", "## Timings", "", *lines] if lines else []
 
 
+def _kill_matrix(report: dict[str, Any]) -> list[str]:
+    matrix = report.get("kill_matrix")
+    if not matrix:
+        return []
+    lines = [
+        f"## Kill matrix: {matrix['caught']}/{matrix['variants']} bug variants caught",
+        "",
+        "| variant | caught by |",
+        "|---|---|",
+    ]
+    for row in matrix["rows"]:
+        names = ", ".join(f"`{n.split('::')[-1]}`" for n in row["caught_by"][:4])
+        more = len(row["caught_by"]) - 4
+        names += f" and {more} more" if more > 0 else ""
+        lines.append(f"| {row['variant']} | {names or '**not caught**'} |")
+    return [*lines, ""]
+
+
 def render_summary(report: dict[str, Any]) -> str:
     anchors = section_ids(report["tests"])
     lines = [
         *_header(report),
         *_regressions(report, anchors),
         *_failures(report, anchors),
+        *_kill_matrix(report),
         *_scorecard(report, anchors),
         *_timings(report),
     ]

@@ -111,7 +111,27 @@ def build_report(
         "scorecard": scorecard(records),
         "tests": [_test_json(r, history or {}) for r in records],
         "comparison": None,
+        "kill_matrix": kill_matrix(records),
     }
+
+
+def kill_matrix(records: list[TestRecord]) -> dict[str, Any] | None:
+    """From the self-check's tests (figures.variant): each bug variant and the tests that caught
+    it, and the detection score. None when the run had no self-check."""
+    probes = [r for r in records if "variant" in r.figures]
+    if not probes:
+        return None
+    rows = [
+        {
+            "variant": r.figures["variant"],
+            "caught_by": list(r.figures.get("caught_by", [])),
+            "tests_run": r.figures.get("tests_run", 0),
+            "nodeid": r.nodeid,
+        }
+        for r in probes
+    ]
+    caught = sum(1 for row in rows if row["caught_by"])
+    return {"caught": caught, "variants": len(rows), "rows": rows}
 
 
 def write_run(run_dir: Path, info: RunInfo, records: list[TestRecord]) -> dict[str, Any]:
