@@ -300,3 +300,30 @@ def cases(path: str | None = None) -> list[Case]:
 
 def row_by_id(row_id: str) -> ContractRow:
     return next(r for r in CONTRACT if r.id == row_id)
+
+
+def markdown() -> str:
+    """The contract as a Markdown table (docs/contract.md is this, kept in sync by a test)."""
+    lines = [
+        "# The resilience contract",
+        "",
+        "Generated from `suites/contract.py` by `python -m suites.contract > docs/contract.md`;",
+        "`tests/test_contract.py` fails when the two drift apart. Each row runs once per",
+        "target as `suites/test_contract.py::test_contract[<row>-<target>]`.",
+        "",
+        "Bounds: " + ", ".join(f"{k} = {v}" for k, v in BOUNDS.to_json().items()) + ".",
+        "",
+        "| row | fault | targets | reads | writes | profiles |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in CONTRACT:
+        lines.append(
+            f"| `{row.id}` | {row.title} | {', '.join(row.targets)} | {row.reads.value} | "
+            f"{row.writes.value} | {', '.join(row.profiles)} |"
+        )
+    lines += ["", f"{len(CONTRACT)} rows, {len(cases())} tests."]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(markdown(), end="")

@@ -59,3 +59,9 @@ def test_failing_reads_name_an_rpc_dependency() -> None:
 def test_bounds_configure_the_stack() -> None:
     env = contract.BOUNDS.sut_env()
     assert env["FEED_READ_BUDGET_MS"] == str(int(contract.BOUNDS.read_budget_s * 1000))
+
+
+def test_docs_table_is_in_sync() -> None:
+    assert (ROOT / "docs" / "contract.md").read_text() == contract.markdown(), (
+        "docs/contract.md is stale: run python -m suites.contract > docs/contract.md"
+    )
