@@ -86,6 +86,7 @@ def invalid_write(draw: st.DrawFn) -> tuple[str, dict[str, str], bytes, str]:
                 "huge_body",
                 "wrong_content_type",
                 "bad_idempotency_key",
+                "false_content_encoding",
             ]
         )
     )
@@ -119,6 +120,8 @@ def invalid_write(draw: st.DrawFn) -> tuple[str, dict[str, str], bytes, str]:
         headers["Content-Type"] = draw(
             st.sampled_from(["text/plain", "application/x-www-form-urlencoded", "application/xml"])
         )
+    elif how == "false_content_encoding":  # says compressed, is not
+        headers["Content-Encoding"] = draw(st.sampled_from(["gzip", "deflate", "br", "zstd"]))
     elif how == "bad_idempotency_key":
         headers["Idempotency-Key"] = draw(
             st.one_of(

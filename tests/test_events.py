@@ -11,11 +11,23 @@ from pydantic import ValidationError
 from system_under_test.messaging import events
 
 
-def test_idempotency_key_makes_the_same_event_id() -> None:
-    a = events.new_event_id("post.created", "key-1")
-    assert a == events.new_event_id("post.created", "key-1")
-    assert a != events.new_event_id("like.created", "key-1")
-    assert events.new_event_id("post.created", None) != events.new_event_id("post.created", None)
+def test_idempotency_key_makes_the_same_event_id_for_the_same_request_only() -> None:
+    post = events.PostCreated(author_id=1, body="hello")
+    a = events.new_event_id("post.created", "key-1", post)
+    assert a == events.new_event_id(
+        "post.created", "key-1", events.PostCreated(author_id=1, body="hello")
+    )
+    # The same key on another request is another event: never merged away.
+    assert a != events.new_event_id(
+        "post.created", "key-1", events.PostCreated(author_id=2, body="hello")
+    )
+    assert a != events.new_event_id(
+        "post.created", "key-1", events.PostCreated(author_id=1, body="other")
+    )
+    assert a != events.new_event_id("user.registered", "key-1", post)
+    assert events.new_event_id("post.created", None, post) != events.new_event_id(
+        "post.created", None, post
+    )
 
 
 def test_envelope_round_trip() -> None:

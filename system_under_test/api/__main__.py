@@ -14,7 +14,15 @@ def main() -> None:
     setup_logging("api", settings.log_level)
     host, port = split_host_port(settings.api_listen)
     web.run_app(
-        make_app(settings), host=host, port=port, access_log=None, print=None, shutdown_timeout=2
+        make_app(settings),
+        host=host,
+        port=port,
+        access_log=None,
+        print=None,
+        shutdown_timeout=2,
+        # Bodies are taken as sent: a Content-Encoding is refused (415) by the handlers,
+        # instead of aiohttp failing to decode it half-way and resetting the connection.
+        auto_decompress=False,
     )
 
 

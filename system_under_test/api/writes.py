@@ -9,11 +9,16 @@ import re
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import RequestPayloadError
 from pydantic import ValidationError
 
 from system_under_test.api.errors import error_response
 from system_under_test.messaging import events
 from system_under_test.messaging.publisher import ConfirmingPublisher, PublishFailed
+
+# A body the server could not even read is the client's error: a JSON 400, not a 5xx.
+UNREADABLE = (web.HTTPException, HttpProcessingError, RequestPayloadError)
 
 # Printable ASCII, as for any header value worth keeping in a log.
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
@@ -39,12 +44,19 @@ def make_write_handler(event_type: str, model: type[events.Strict]) -> Any:
     async def handle(request: web.Request) -> web.Response:
         if request.content_type != "application/json":
             return error_response(415, "unsupported_media_type", "send application/json")
+        if request.headers.get("Content-Encoding", "identity").lower() != "identity":
+            # Refused before the body is touched: decoding a body that lies about its
+            # encoding would fail half-way through the read.
+            return error_response(415, "unsupported_content_encoding", "send an identity body")
         key = request.headers.get("Idempotency-Key")
         if key is not None and not _IDEMPOTENCY_KEY.match(key):
             return error_response(
                 400, "bad_idempotency_key", "1-200 printable ASCII characters, no spaces"
             )
-        raw = await request.read()
+        try:
+            raw = await request.read()
+        except UNREADABLE as exc:  # e.g. a Content-Encoding the body does not match
+            return error_response(400, "unreadable_body", f"{type(exc).__name__}: {exc}")
         try:
             payload = model.model_validate_json(raw)
         except ValidationError as exc:

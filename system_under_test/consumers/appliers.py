@@ -7,6 +7,8 @@ an event is applied with both of its sides or not at all, and only once.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
 from psycopg import AsyncConnection
@@ -63,23 +65,81 @@ async def _both_sides(
         )
 
 
+@dataclass
+class Batch:
+    """Set (in `current_batch`) while several events are applied in one transaction.
+
+    Counter bumps wait here and are written at the end, summed per post and in
+    post order, so the comment and like consumers hold post_stats rows briefly
+    and lock them in one order (two batches bumping the same posts in different
+    orders would deadlock). The posts the batch names are looked up once.
+    """
+
+    bumps: dict[tuple[str, str], int] = field(default_factory=dict)
+    post_authors: dict[str, int] = field(default_factory=dict)  # applied posts -> author
+
+
+current_batch: ContextVar[Batch | None] = ContextVar("current_batch", default=None)
+
+
 async def _bump_stats(conn: AsyncConnection, post_id: Any, column: str) -> None:
+    batch = current_batch.get()
+    if batch is not None:
+        key = (str(post_id), column)
+        batch.bumps[key] = batch.bumps.get(key, 0) + 1
+        return
+    await _add_to_stats(conn, post_id, column, 1)
+
+
+async def _add_to_stats(conn: AsyncConnection, post_id: Any, column: str, n: int) -> None:
     await conn.execute(
-        f"INSERT INTO post_stats (post_id, {column}, seq) VALUES (%s, 1, nextval('row_seq'))"
-        f" ON CONFLICT (post_id) DO UPDATE SET {column} = post_stats.{column} + 1,"
+        f"INSERT INTO post_stats (post_id, {column}, seq) VALUES (%s, %s, nextval('row_seq'))"
+        f" ON CONFLICT (post_id) DO UPDATE SET {column} = post_stats.{column} + excluded.{column},"
         " seq = excluded.seq",
-        (post_id,),
+        (post_id, n),
     )
+
+
+async def flush_bumps(conn: AsyncConnection, batch: Batch) -> None:
+    """Write a batch's counter bumps, in post order (the caller's transaction commits them)."""
+    for (post_id, column), n in sorted(batch.bumps.items()):
+        await _add_to_stats(conn, post_id, column, n)
+
+
+async def load_post_authors(conn: AsyncConnection, batch: Batch, post_ids: set[str]) -> None:
+    """The author of each of `post_ids` that is applied, in one query."""
+    if not post_ids:
+        return
+    cur = await conn.execute(
+        "SELECT DISTINCT ON (post_id) post_id::text AS post_id, author_id FROM posts"
+        " WHERE post_id = ANY(%s::uuid[]) ORDER BY post_id, seq",
+        (sorted(post_ids),),
+    )
+    batch.post_authors.update({row["post_id"]: row["author_id"] for row in await cur.fetchall()})
+
+
+def referenced_post(payload: Any) -> str | None:
+    """The post a comment or like needs applied first."""
+    if isinstance(payload, events.CommentCreated | events.LikeCreated):
+        return str(payload.post_id)
+    return None
 
 
 async def _check_post(conn: AsyncConnection, post_id: Any, post_author_id: int) -> None:
     """The post must exist and be by the author the event names."""
-    cur = await conn.execute("SELECT author_id FROM posts WHERE post_id = %s LIMIT 1", (post_id,))
-    row = await cur.fetchone()
-    if row is None:
+    batch = current_batch.get()
+    if batch is not None:
+        author = batch.post_authors.get(str(post_id))
+    else:
+        cur = await conn.execute(
+            "SELECT author_id FROM posts WHERE post_id = %s LIMIT 1", (post_id,)
+        )
+        row = await cur.fetchone()
+        author = None if row is None else row["author_id"]
+    if author is None:
         raise MissingReference(f"post {post_id} is not applied")
-    if row["author_id"] != post_author_id:
-        raise Poison(f"post {post_id} is by user {row['author_id']}, not {post_author_id}")
+    if author != post_author_id:
+        raise Poison(f"post {post_id} is by user {author}, not {post_author_id}")
 
 
 async def apply_comment(

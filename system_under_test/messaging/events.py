@@ -94,15 +94,19 @@ class Envelope(BaseModel):
         return EVENT_TYPES[self.type].model_validate_json(json.dumps(self.data))
 
 
-def new_event_id(event_type: str, idempotency_key: str | None) -> uuid.UUID:
+def new_event_id(event_type: str, idempotency_key: str | None, payload: Strict) -> uuid.UUID:
+    """A keyed write's id follows from the key *and* the request: a retry of the same
+    request is the same event, while another request that happens to reuse the key (another
+    user, another body) is another event, never silently merged into the first."""
     if idempotency_key is None:
         return uuid.uuid4()
-    return uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{event_type}\n{idempotency_key}")
+    request = payload.model_dump_json()  # canonical: fields in model order
+    return uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{event_type}\n{idempotency_key}\n{request}")
 
 
 def envelope(event_type: str, payload: Strict, idempotency_key: str | None) -> Envelope:
     return Envelope(
-        event_id=new_event_id(event_type, idempotency_key),
+        event_id=new_event_id(event_type, idempotency_key, payload),
         type=event_type,  # type: ignore[arg-type]
         occurred_at_ms=int(time.time() * 1000),
         data=payload.model_dump(mode="json"),

@@ -59,6 +59,16 @@ class Cache:
     async def store_if_newer(self, key: str, value: dict[str, Any]) -> bool:
         return bool(await self._set_if_newer(keys=[key], args=[_dump(value), value["v"]]))
 
+    async def store_many_if_newer(self, items: list[tuple[str, dict[str, Any]]]) -> None:
+        """`store_if_newer` for each (key, value), in one round trip (a pipeline, not atomic:
+        each key is compared and set on its own, as one by one)."""
+        if not items:
+            return
+        async with self.client.pipeline(transaction=False) as pipe:
+            for key, value in items:
+                await self._set_if_newer(keys=[key], args=[_dump(value), value["v"]], client=pipe)
+            await pipe.execute()
+
     async def close(self) -> None:
         await self.client.aclose()
 
