@@ -170,6 +170,22 @@ def reads_ok_or_fail_cleanly(
     )
 
 
+def feed_differences(items: list[dict], written: list[dict]) -> list[str]:
+    """How a feed differs from the model of what was written (newest post first)."""
+    expected = list(reversed(written))
+    got = [{k: v for k, v in item.items() if k != "created_at_ms"} for item in items]
+    problems = []
+    if [i["post_id"] for i in got] != [e["post_id"] for e in expected]:
+        problems.append(f"posts or their order differ: {[i['post_id'] for i in got]}")
+    for item, want in zip(got, expected, strict=False):
+        if item != want:
+            problems.append(f"post {want['post_id']}: {item} != {want}")
+    stamps = [item.get("created_at_ms", 0) for item in items]
+    if stamps != sorted(stamps, reverse=True):
+        problems.append(f"not newest first: {stamps}")
+    return problems
+
+
 def recovered(time_to_recover_s: float | None, bound_s: float, what: str = "read") -> Verdict:
     """The first good `what` (read or write) after the heal came within `bound_s`."""
     problems = []

@@ -24,6 +24,7 @@ import pytest
 from reports.compare import BaselineError, baseline_file
 from reports.record import TestRecord
 from reports.writer import RunInfo, point_latest, write_run
+from suites.checkers import feed_differences
 from suites.client import FeedClient
 from suites.contract import BOUNDS
 from suites.scenario import ChaosRun, FeedWorld
@@ -269,35 +270,51 @@ def chaos(
 
 @pytest.fixture(scope="session")
 def feed_world(stack, run_state: RunState) -> FeedWorld:
-    """A reader following two authors with posts, likes and comments, fully applied."""
+    """A reader following two authors with posts, likes and comments, fully applied.
+
+    The feed the read-path tests expect is checked once against a model of these
+    writes (which posts, in which order, with which text, counts and authors);
+    later reads must equal that verified feed exactly.
+    """
     rng = random.Random(f"{run_state.info.seed}:feed_world")
     reader, *authors = (rng.randrange(10**9, 10**12) for _ in range(3))
     client = FeedClient(stack.endpoints.api_url)
+    model: list[dict] = []  # oldest first, as written
     try:
         for user in (reader, *authors):
             _must(client.register(user, f"user {user}"))
         for author in authors:
             _must(client.follow(reader, author))
-            posts = [_must(client.post(author, f"hello {n} from {author}")) for n in range(2)]
-            first = posts[0].response["post_id"]
-            _must(client.comment(reader, first, author, "nice"))
-            _must(client.like(reader, first, author))
+            for n in range(2):
+                post = _must(client.post(author, f"hello {n} from {author}"))
+                reacted = n == 0
+                if reacted:
+                    _must(client.comment(reader, post.response["post_id"], author, "nice"))
+                    _must(client.like(reader, post.response["post_id"], author))
+                model.append(
+                    {
+                        "post_id": post.response["post_id"],
+                        "author": {
+                            "user_id": author,
+                            "nickname": f"user {author}",
+                            "follower_count": 1,
+                        },
+                        "body": f"hello {n} from {author}",
+                        "like_count": int(reacted),
+                        "comment_count": int(reacted),
+                    }
+                )
 
-        def complete_feed() -> list | None:
+        def matches_model() -> list | None:
             op = client.read_feed(reader)
             items = op.response.get("items", []) if op.status == 200 else []
-            # Complete means every write above is visible: 4 posts, 2 likes,
-            # 2 comments, each author with its 1 follower.
-            done = (
-                len(items) == 4
-                and sum(i["like_count"] for i in items) == 2
-                and sum(i["comment_count"] for i in items) == 2
-                and all(i["author"]["follower_count"] == 1 for i in items)
-            )
-            return items if done else None
+            return items if not feed_differences(items, model) else None
 
-        items, _ = poll(complete_feed, BOUNDS.convergence_s, interval_s=0.1)
-        assert items, "the read-path data never showed up in the feed"
+        items, _ = poll(matches_model, BOUNDS.convergence_s, interval_s=0.1)
+        if items is None:
+            op = client.read_feed(reader)
+            problems = feed_differences((op.response or {}).get("items", []), model)
+            raise AssertionError(f"the reader's feed never matched the writes: {problems}")
         return FeedWorld(reader=reader, authors=authors, expected_items=items)
     finally:
         client.close()

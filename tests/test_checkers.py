@@ -255,3 +255,16 @@ def test_bad_input_refused() -> None:
         op("raw", None, "info"),
     ):
         assert not checkers.bad_input_refused([bad]).valid, bad
+
+
+def test_feed_differences_catches_order_text_and_counts() -> None:
+    model = {k: v for k, v in FULL_ITEM.items() if k != "created_at_ms"}
+    written = [dict(model, post_id="a", body="first"), dict(model, post_id="b")]
+    shown = [dict(written[1], created_at_ms=2), dict(written[0], created_at_ms=1)]
+    assert checkers.feed_differences(shown, written) == []
+    assert checkers.feed_differences(list(reversed(shown)), written)  # oldest first
+    truncated = [shown[0], dict(shown[1], body="fir")]
+    assert checkers.feed_differences(truncated, written)
+    recount = [shown[0], dict(shown[1], like_count=5)]
+    assert checkers.feed_differences(recount, written)
+    assert checkers.feed_differences(shown[:1], written)  # a post missing
