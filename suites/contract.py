@@ -167,6 +167,13 @@ def _all_links_to(server: str) -> Callable[[str], Fault]:
     )
 
 
+def _all_links_blackholed(server: str) -> Callable[[str], Fault]:
+    return lambda target: AllOf(
+        target=target,
+        parts=tuple(make_fault("timeout", f"{c}__{server}", timeout=0) for c in STORE_CLIENTS),
+    )
+
+
 def _db_cut_for_all_consumers(target: str) -> Fault:
     return Partition(target=target, links=tuple(f"{c}__postgres" for c in CONSUMERS))
 
@@ -280,11 +287,18 @@ CONTRACT: tuple[ContractRow, ...] = (
     ContractRow("cache_down", "Cache unreachable from every service", "partition",
                 ("redis",), Reads.DEGRADED, Writes.APPLIED, ("cache_outage", "down"),
                 build=_all_links_to("redis")),
+    ContractRow("cache_blackholed", "Cache blackholed for every service", "timeout",
+                ("redis",), Reads.DEGRADED, Writes.APPLIED, ("cache_outage", "blackhole"),
+                build=_all_links_blackholed("redis")),
     ContractRow("cache_killed", "Cache killed (SIGKILL), restarted empty", "kill",
                 ("redis",), Reads.DEGRADED, Writes.APPLIED, ("cache_outage", "process_kill")),
     ContractRow("db_down", "Database unreachable from every service", "partition",
                 ("postgres",), Reads.WARM_OK_MISS_FAIL, Writes.HELD_THEN_APPLIED,
                 ("db_outage", "down"), build=_all_links_to("postgres"),
+                names_dependency="feed_rpc"),
+    ContractRow("db_blackholed", "Database blackholed for every service", "timeout",
+                ("postgres",), Reads.WARM_OK_MISS_FAIL, Writes.HELD_THEN_APPLIED,
+                ("db_outage", "blackhole"), build=_all_links_blackholed("postgres"),
                 names_dependency="feed_rpc"),
     ContractRow("db_killed", "Database killed (SIGKILL) and restarted", "kill",
                 ("postgres",), Reads.WARM_OK_MISS_FAIL, Writes.HELD_THEN_APPLIED,

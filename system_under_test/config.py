@@ -32,6 +32,7 @@ class Settings:
     read_budget_s: float
     publish_timeout_s: float
     store_timeout_s: float
+    cache_timeout_s: float
     retry_seconds: float
     reference_wait_s: float
     park_s: float
@@ -53,6 +54,7 @@ class Settings:
             read_budget_s=_env_ms("FEED_READ_BUDGET_MS", 1000),
             publish_timeout_s=_env_ms("FEED_PUBLISH_TIMEOUT_MS", 1000),
             store_timeout_s=_env_ms("FEED_STORE_TIMEOUT_MS", 500),
+            cache_timeout_s=_env_ms("FEED_CACHE_TIMEOUT_MS", 100),
             retry_seconds=float(_env("FEED_RETRY_SECONDS", "5")),
             reference_wait_s=float(_env("FEED_REFERENCE_WAIT_S", "30")),
             park_s=_env_ms("FEED_PARK_MS", 500),

@@ -29,8 +29,8 @@ async def serve(kind: str, settings: Settings) -> None:
     servicer_type, add_to_server = SERVICES[kind]
     pool = make_pool(settings.postgres_dsn, settings.store_timeout_s)
     await open_pool(pool)
-    cache = Cache(make_redis(settings.redis_url, settings.store_timeout_s))
-    reader = ViewReader(cache, pool, settings.store_timeout_s)
+    cache = Cache(make_redis(settings.redis_url, settings.cache_timeout_s))
+    reader = ViewReader(cache, pool, settings.store_timeout_s, settings.cache_timeout_s)
 
     server = grpc.aio.server(options=SERVER_OPTIONS)
     add_to_server(servicer_type(reader), server)

@@ -30,10 +30,20 @@ class StoreUnavailable(Exception):
 
 
 class ViewReader:
-    def __init__(self, cache: Cache, pool: AsyncConnectionPool, store_timeout_s: float) -> None:
+    def __init__(
+        self,
+        cache: Cache,
+        pool: AsyncConnectionPool,
+        store_timeout_s: float,
+        cache_timeout_s: float,
+    ) -> None:
         self.cache = cache
         self.pool = pool
         self.store_timeout_s = store_timeout_s
+        # The cache is an optimisation: a slow one must cost a read little, so its
+        # bound is far below the database's (a blackholed Redis would otherwise eat
+        # the read budget before the database is even asked).
+        self.cache_timeout_s = cache_timeout_s
         self._cache_skip_until = 0.0
 
     def _cache_usable(self) -> bool:
@@ -51,7 +61,7 @@ class ViewReader:
         cache_ok = self._cache_usable()
         if cache_ok and keys:
             try:
-                cached = await bounded(self.cache.get_many(keys), self.store_timeout_s)
+                cached = await bounded(self.cache.get_many(keys), self.cache_timeout_s)
             except Exception as exc:
                 cache_ok = False
                 self._cache_failed(exc)
@@ -99,7 +109,7 @@ class ViewReader:
                 continue  # absence is never cached: it may be applied any moment
             try:
                 await bounded(
-                    self.cache.fill_if_absent(view.key(ident), value), self.store_timeout_s
+                    self.cache.fill_if_absent(view.key(ident), value), self.cache_timeout_s
                 )
             except Exception as exc:
                 self._cache_failed(exc)
