@@ -18,4 +18,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1
 WORKDIR /app
 COPY system_under_test /app/system_under_test
+# Bytecode made once here: a restarted service (a heal) must not compile its
+# sources again at every start (PYTHONDONTWRITEBYTECODE keeps reading it).
+RUN python -m compileall -q /app/system_under_test
 CMD ["python", "-m", "system_under_test.api"]
