@@ -136,9 +136,12 @@ def reads_ok_or_fail_cleanly(
     expected_items: list[dict[str, Any]] | None,
     dependencies: set[str],
     bound_s: float,
+    must_see_both: bool = False,
 ) -> Verdict:
     """Under an intermittent fault each read is right (or at least complete, when the
-    expected feed is not known) or a clean failure naming a dependency; never partial."""
+    expected feed is not known) or a clean failure naming a dependency; never partial.
+    With `must_see_both`, a run without a failure or without a success proves nothing
+    about an intermittent fault, and fails."""
     problems: list[str] = []
     if not ops:
         problems.append("no read was made")
@@ -160,6 +163,8 @@ def reads_ok_or_fail_cleanly(
                 problems.append(f"op {op.id}: a failed read carried feed items (partial feed)")
         else:
             problems.append(f"op {op.id}: status {op.status} naming {body.get('dependency')!r}")
+    if must_see_both and ops and not (ok and failed):
+        problems.append(f"the fault never showed both sides: {ok} good, {failed} failed reads")
     return _verdict(
         "reads_ok_or_fail_cleanly",
         problems,
@@ -250,8 +255,9 @@ def writes_rejected_cleanly(ops: list[Op], bound_s: float) -> Verdict:
     return _verdict("writes_rejected_cleanly", problems, bound_s=bound_s, **_latency_figures(ops))
 
 
-def writes_ok_or_rejected(ops: list[Op], bound_s: float) -> Verdict:
-    """Under an intermittent broker fault each write is a 202 or a 503 within `bound_s`."""
+def writes_ok_or_rejected(ops: list[Op], bound_s: float, must_see_both: bool = False) -> Verdict:
+    """Under an intermittent broker fault each write is a 202 or a 503 within `bound_s`
+    (with `must_see_both`, at least one of each, or the fault never bit)."""
     problems: list[str] = []
     if not ops:
         problems.append("no write was made")
@@ -263,7 +269,16 @@ def writes_ok_or_rejected(ops: list[Op], bound_s: float) -> Verdict:
                 f"op {op.id} ({op.kind}): answered after {op.latency:.3f}s > {bound_s}s"
             )
     counts = dict(Counter(str(o.status) for o in ops))
+    if must_see_both and ops and not ({"202", "503"} <= set(counts)):
+        problems.append(f"the fault never showed both sides: {counts}")
     return _verdict("writes_ok_or_rejected", problems, statuses=counts, **_latency_figures(ops))
+
+
+def reads_slowed(ops: list[Op], at_least_s: float) -> Verdict:
+    """Every read under an added latency took at least that long: the fault was really on."""
+    fast = [o for o in ops if o.complete is not None and o.latency < at_least_s]
+    problems = [f"op {o.id}: {o.latency:.3f}s, faster than the {at_least_s}s added" for o in fast]
+    return _verdict("reads_slowed", problems, at_least_s=at_least_s, **_latency_figures(ops))
 
 
 def fault_bit(
@@ -331,6 +346,8 @@ def exactly_once(writes: list[Op], rows: Mapping[str, Mapping[str, int]]) -> Ver
             problems.append(f"one side only: {op.kind} {op.event_id} rows {dict(counts)}")
         elif marker and sides and sides[0] == 0:
             problems.append(f"marked applied without its rows: {op.kind} {op.event_id}")
+        elif not marker and any(sides):
+            problems.append(f"rows without their event-id record: {op.kind} {op.event_id}")
     return _verdict(
         "exactly_once",
         problems,

@@ -9,6 +9,7 @@ names the row and the target. The report's scorecard is drawn from the rows.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
@@ -119,6 +120,7 @@ class ContractRow:
     then: Callable[[], Fault] | None = None  # a second fault applied inside the first
     names_dependency: str | None = None  # when it is not the link's server side
     scenario: str = "standard"
+    reads_slower_than_s: float | None = None  # proof that an OK-reads fault was really on
 
     def fault_for(self, target: str) -> Fault:
         if self.build is not None:
@@ -212,13 +214,13 @@ CONTRACT: tuple[ContractRow, ...] = (
                 build=lambda t: Partition(target=t, links=RPC_LINKS)),
     ContractRow("rpc_flapping", "RPC link flapping (seeded)", "flapping", RPC_LINKS,
                 Reads.OK_OR_FAIL, Writes.UNAFFECTED, ("rpc_outage", "down"),
-                build=lambda t: Flapping(target=t, seed=len(t), duration_s=2.5)),
+                build=lambda t: Flapping(target=t, seed=zlib.crc32(t.encode()), duration_s=2.5)),
     ContractRow("rpc_nemesis", "seeded schedule of RPC link faults", "schedule", ("api_rpc",),
                 Reads.OK_OR_FAIL, Writes.UNAFFECTED, ("rpc_outage", "blackhole", "reset"),
                 build=lambda t: random_schedule(1729, RPC_LINKS, steps=4, name=t)),
     # -- degraded but within the budget: reads still answer right -----------------
     ContractRow("rpc_latency", "RPC latency below the budget", "latency", RPC_LINKS,
-                *RPC_OK, ("latency",), {"latency": 100, "jitter": 20}),
+                *RPC_OK, ("latency",), {"latency": 100, "jitter": 20}, reads_slower_than_s=0.08),
     ContractRow("rpc_bandwidth", "RPC link throttled to 64 KB/s", "bandwidth", RPC_LINKS,
                 *RPC_OK, ("bandwidth",), {"rate": 64, "stream": "both"}),
     ContractRow("rpc_slicer", "RPC data sliced into small delayed chunks", "slicer", RPC_LINKS,

@@ -258,9 +258,12 @@ def chaos(
     stack.reset_faults()
     record = request.node.stash[RECORD]
     client = FeedClient(stack.endpoints.api_url)
+    run = ChaosRun(stack, client, inspector, BOUNDS, rng, record)
     try:
-        yield ChaosRun(stack, client, inspector, BOUNDS, rng, record)
+        yield run
     finally:
+        if run.backlog is not None:  # a test that failed before converging
+            run.backlog.stop()
         record.operations = len(client.history)
         if run_state.enabled:
             client.history.dump_jsonl(run_state.run_dir / "history.jsonl", request.node.nodeid)

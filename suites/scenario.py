@@ -32,8 +32,10 @@ from suites.contract import CONSUMERS, RPC_SERVICES, Bounds, Case, Reads, Writes
 from suites.history import Op
 from suites.state import ROWS_PER_KIND, StoreInspector, keys_touched_by
 from suites.waiting import poll
+from system_under_test.messaging.topology import QUEUES
 
 READS_DURING_FAULT = 3
+WORK_QUEUES = {spec.queue for spec in QUEUES.values()}
 READ_EVERY_S = 0.1  # pace of reads while a fault is held on
 KIND_OF_CONSUMER = {"post_consumer": "post", "comment_consumer": "comment", "like_consumer": "like"}
 
@@ -330,11 +332,14 @@ class ChaosRun:
             case Reads.OK_OR_FAIL:
                 return [
                     checkers.reads_ok_or_fail_cleanly(
-                        warm, world.expected_items, set(RPC_SERVICES), bound
+                        warm, world.expected_items, set(RPC_SERVICES), bound, must_see_both=True
                     )
                 ]
             case _:  # OK, DEGRADED, UNAFFECTED: the right feed, in time
-                return [checkers.reads_ok(warm, world.expected_items, bound)]
+                verdicts = [checkers.reads_ok(warm, world.expected_items, bound)]
+                if case.row.reads_slower_than_s is not None:
+                    verdicts.append(checkers.reads_slowed(warm, case.row.reads_slower_than_s))
+                return verdicts
 
     def _write_verdicts(
         self, case: Case, writes: list[Op], held_during: dict, window: FaultWindow
@@ -347,7 +352,9 @@ class ChaosRun:
                 if row.writes is Writes.REJECTED:
                     first = checkers.writes_rejected_cleanly(writes, self.bounds.reject_bound_s)
                 else:
-                    first = checkers.writes_ok_or_rejected(writes, self.bounds.reject_bound_s)
+                    first = checkers.writes_ok_or_rejected(
+                        writes, self.bounds.reject_bound_s, must_see_both=True
+                    )
                 finals, attempts = self.retry_unacked(writes)
                 retried = checkers.writes_acked(finals, self.bounds.recovery_s)
                 retried.checker = "keyed_retries_acked"
@@ -391,7 +398,7 @@ class ChaosRun:
 
         def all_attached() -> dict[str, int] | None:
             counts = {
-                q: s.consumers for q, s in self.inspector.queues().items() if q != "feed.dead"
+                q: s.consumers for q, s in self.inspector.queues().items() if q in WORK_QUEUES
             }
             return counts if all(n >= 1 for n in counts.values()) else None
 
@@ -444,8 +451,9 @@ class ChaosRun:
                 samples.append([time.time(), 0])
             self.record.series["backlog"] = samples
             self.backlog = None
-        if rows is None:  # judge what is there: the verdicts name what is missing
-            rows = self.inspector.applied_rows(o.event_id for o in writes if o.event_id)
+        # Judge every write, not only the acknowledged ones: an indeterminate
+        # write may be applied (at most once), and what is missing gets named.
+        rows = self.inspector.applied_rows(o.event_id for o in writes if o.event_id)
         views = self.read_views(acked)
         return [
             checkers.converged(time_to_converge, self.bounds.convergence_s),

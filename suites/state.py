@@ -18,7 +18,7 @@ import redis
 from psycopg.rows import dict_row
 
 from suites.history import Op
-from system_under_test.messaging.topology import DEAD_LETTER_QUEUE, QUEUES
+from system_under_test.messaging.topology import DEAD_LETTER_QUEUE, QUEUES, WAIT_QUEUE
 from system_under_test.store import views
 
 # Where each kind of write leaves rows: one row per table per applied event.
@@ -86,20 +86,25 @@ class StoreInspector:
         return asyncio.run(self._queues())
 
     async def _queues(self) -> dict[str, QueueState]:
-        names = [spec.queue for spec in QUEUES.values()] + [DEAD_LETTER_QUEUE]
+        names = [spec.queue for spec in QUEUES.values()] + [DEAD_LETTER_QUEUE, WAIT_QUEUE]
         connection = await aio_pika.connect(self.amqp_url, timeout=5)
         async with connection:
             channel = await connection.channel()
             out = {}
             for name in names:
-                queue = await channel.declare_queue(name, passive=True)
+                queue = await channel.declare_queue(name, passive=True, timeout=5)
                 result = queue.declaration_result
                 out[name] = QueueState(result.message_count or 0, result.consumer_count or 0)
             return out
 
     def _connect(self) -> psycopg.Connection:
         return psycopg.connect(
-            self.postgres_dsn, autocommit=True, row_factory=dict_row, connect_timeout=5
+            self.postgres_dsn,
+            autocommit=True,
+            row_factory=dict_row,
+            connect_timeout=5,
+            # Bounded: a paused or blackholed database must fail a check, not hang it.
+            options="-c statement_timeout=5000",
         )
 
     def applied_rows(self, event_ids: Iterable[str]) -> dict[str, dict[str, int]]:
@@ -146,7 +151,11 @@ class StoreInspector:
     async def _views_from_db(self, keys: list[str]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         async with await psycopg.AsyncConnection.connect(
-            self.postgres_dsn, autocommit=True, row_factory=dict_row
+            self.postgres_dsn,
+            autocommit=True,
+            row_factory=dict_row,
+            connect_timeout=5,
+            options="-c statement_timeout=5000",
         ) as conn:
             for key in keys:
                 view, ident = views.view_for_key(key)
