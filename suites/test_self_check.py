@@ -6,15 +6,26 @@ fresh stack with a broken variant of the system (system_under_test/variants.py).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from suites.plugin import RECORD, RunState
-from suites.self_check import PROBES, Probe, SelectionRun, kill_matrix_markdown, run_selection
+from suites.self_check import (
+    NESTED_ENV,
+    PROBES,
+    Probe,
+    SelectionRun,
+    kill_matrix_markdown,
+    run_selection,
+)
 from system_under_test import variants
 
-pytestmark = [pytest.mark.self_check]
+pytestmark = [
+    pytest.mark.self_check,
+    pytest.mark.skipif(bool(os.environ.get(NESTED_ENV)), reason="inside a self-check run"),
+]
 
 RUNS: list[SelectionRun] = []
 
