@@ -59,6 +59,15 @@ def _sweep() -> int:
     return 0
 
 
+def _check() -> int:
+    left = engine.leftovers(engine.client())
+    if left:
+        print("left behind by a finished run:\n  " + "\n  ".join(left), file=sys.stderr)
+        return 1
+    print("no container or network left behind", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m harness.containers", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -67,11 +76,14 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--run-dir", type=Path, help="default: .runs/containers-<time>")
     up.add_argument("--no-sut", action="store_true", help="infra and proxies only")
     sub.add_parser("sweep", help="remove what dead stacks left behind")
+    sub.add_parser("check", help="fail if dead stacks left anything behind")
     args = parser.parse_args(argv)
     if args.command == "images":
         return _images()
     if args.command == "up":
         return _up(args.run_dir, not args.no_sut)
+    if args.command == "check":
+        return _check()
     return _sweep()
 
 

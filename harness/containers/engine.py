@@ -86,6 +86,22 @@ def orphaned_stacks(c: docker.DockerClient) -> set[str]:
     return found
 
 
+def leftovers(c: docker.DockerClient) -> list[str]:
+    """Containers and networks of stacks whose owner died: what a run left behind."""
+    orphans = orphaned_stacks(c)
+    names = [
+        f"container {obj.name}"
+        for obj in c.containers.list(all=True, filters={"label": LABEL_STACK})
+        if obj.labels.get(LABEL_STACK) in orphans
+    ]
+    names += [
+        f"network {n.name}"
+        for n in c.networks.list(filters={"label": LABEL_STACK})
+        if (n.attrs.get("Labels") or {}).get(LABEL_STACK) in orphans
+    ]
+    return names
+
+
 def sweep(c: docker.DockerClient) -> list[str]:
     """Remove the stacks of dead owners on this host; returns what went."""
     removed: list[str] = []
