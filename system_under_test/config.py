@@ -59,7 +59,7 @@ class Settings:
             reference_wait_s=float(_env("FEED_REFERENCE_WAIT_S", "30")),
             park_s=_env_ms("FEED_PARK_MS", 500),
             delivery_limit=int(_env("FEED_DELIVERY_LIMIT", "50")),
-            prefetch=int(_env("FEED_PREFETCH", "32")),
+            prefetch=int(_env("FEED_PREFETCH", "128")),
             log_level=_env("FEED_LOG_LEVEL", "INFO"),
         )
 

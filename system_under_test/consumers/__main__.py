@@ -30,7 +30,8 @@ CONNECT_TIMEOUT_S = 3.0
 
 
 async def consume_once(kind: str, settings: Settings, handler: DeliveryHandler) -> None:
-    """One connection's life: declare, consume one delivery at a time, return when it dies."""
+    """One connection's life: declare, consume (deliveries applied in arrival order, in batches
+    while they queue up), return when it dies."""
     connection = await connect(settings.amqp_url, CONNECT_TIMEOUT_S)
     async with connection:
         channel = await connection.channel()
@@ -65,6 +66,7 @@ async def run(kind: str, settings: Settings) -> None:
         settings.store_timeout_s,
         settings.retry_seconds,
         settings.reference_wait_s,
+        max_batch=settings.prefetch // 2,
     )
     # Reconnect forever (a consumer has nothing better to do), backing off up to 1 s.
     async for attempt in AsyncRetrying(

@@ -12,7 +12,7 @@
 - The ack comes only after the commit, so a crash before it means a
   redelivery, which the event-id record turns into a no-op.
 - Deliveries that arrive while one is being applied are applied together
-  (up to MAX_BATCH, in arrival order): one transaction in which each event
+  (up to half the prefetch, in arrival order): one transaction in which each event
   still writes its own event-id record, then one cache refresh of every view
   they touched, read after the commit, then each is acked. Anything unusual in
   a batch (poison, a missing post) rolls the whole transaction back and the
@@ -71,8 +71,6 @@ TRANSIENT = (
     ConnectionError,
 )
 
-# At most this many deliveries in one transaction (the prefetch bounds it too).
-MAX_BATCH = 64
 
 Parsed = tuple[AbstractIncomingMessage, Envelope, Any]
 
@@ -86,6 +84,7 @@ class DeliveryHandler:
         store_timeout_s: float,
         retry_seconds: float,
         reference_wait_s: float,
+        max_batch: int = 1,
     ) -> None:
         self.accepted_types = accepted_types
         self.pool = pool
@@ -93,6 +92,9 @@ class DeliveryHandler:
         self.store_timeout_s = store_timeout_s
         self.retry_seconds = retry_seconds
         self.reference_wait_s = reference_wait_s
+        # At most this many deliveries in one transaction. Half the prefetch: while a
+        # batch is applied, the broker already sends the next one.
+        self.max_batch = max(1, max_batch)
         self.wait_exchange: AbstractExchange | None = None  # set per broker connection
         # One delivery (or batch) at a time, in arrival order, across reconnects
         # too: a delivery from a dead connection finishes before the next starts.
@@ -105,7 +107,8 @@ class DeliveryHandler:
         # find its delivery already applied by an earlier batch.
         self._pending.append(message)
         async with self._serial:
-            batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+            batch = self._pending[: self.max_batch]
+            self._pending = self._pending[self.max_batch :]
             if len(batch) > 1 and self._batchable():
                 await self._handle_batch(batch)
             else:
