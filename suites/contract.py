@@ -252,10 +252,12 @@ CONTRACT: tuple[ContractRow, ...] = (
                 "down", (ALL_CONSUMERS,), Reads.UNAFFECTED, Writes.HELD_THEN_APPLIED,
                 ("consumer_outage", "db_outage", "down"),
                 build=_on_consumer_links("postgres", "down"), hold_s=5.0),
+    # Held past the retries of every delivery: a later delivery's full refresh would
+    # otherwise repair a list an earlier, swallowed one left stale.
     ContractRow("consumers_cut_cache", "Consumers cut from the cache past their retries",
                 "down", (ALL_CONSUMERS,), Reads.UNAFFECTED, Writes.APPLIED,
                 ("consumer_outage", "cache_outage", "down"),
-                build=_on_consumer_links("redis", "down"), hold_s=4.0),
+                build=_on_consumer_links("redis", "down"), hold_s=10.0),
     ContractRow("redelivery", "Consumer killed between commit and ack", "kill", CONSUMERS,
                 Reads.UNAFFECTED, Writes.REDELIVERED_ONCE, ("consumer_outage", "process_kill"),
                 scenario="redelivery"),
