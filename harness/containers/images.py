@@ -23,6 +23,7 @@ from harness.containers.config import CACHE_DIR, REPO_ROOT, ROLES, Images
 from harness.errors import StackError
 
 WHEELS_DIR = CACHE_DIR / "wheels"
+IMAGE_LABEL = "io.feedchaos.image"  # on every image built here, so old builds can be pruned
 # What each Dockerfile copies, relative to the repo root (the Dockerfile itself is added).
 CONTEXT: dict[str, tuple[str, ...]] = {
     "toxiproxy": ("bin/toxiproxy-server",),
@@ -110,6 +111,7 @@ def _build(c: docker.DockerClient, role: str, images: Images, target: str | None
         tag=None if target else images[role],
         target=target,
         buildargs={"BASE": images.base},
+        labels={IMAGE_LABEL: role},
         # The host's network for RUN steps: nothing to NAT, works even where
         # dockerd runs without iptables.
         network_mode="host",
@@ -180,6 +182,8 @@ def ensure(
             log(f"pulling {images[role]}")
             pull(c, images[role])
         timings[role] = round(time.monotonic() - t0, 3)
+    # A rebuilt tag leaves the previous image untagged: drop those of ours.
+    c.images.prune(filters={"dangling": True, "label": IMAGE_LABEL})
     return timings
 
 
