@@ -10,7 +10,9 @@ wait for the first good read and for convergence; both are timed from the
 start of the heal and run one after the other, so the longer one is what it
 waits. Everything else (stack start, set-up writes, checkers, resets between
 tests, unit tests in the same session) is overhead. 1.0 would be a suite that
-does nothing but observe.
+does nothing but observe. A session that also ran tests/ (plain `pytest`) gets a
+second ratio with those unit tests' time taken out of the wall time, which is
+what `./feedchaos chaos` (suites/ only) would have cost.
 """
 
 from __future__ import annotations
@@ -34,6 +36,14 @@ class Overhead:
     windows_s: float
     waits_s: float
     ratio: float
+    # Where the rest goes (seconds): outside any test (collection, stack start, report),
+    # the stack's own start, tests outside suites/ (unit tests in the same session),
+    # and the part of each suite test that observes nothing, the largest first.
+    outside_tests_s: float = 0.0
+    stack_start_s: float = 0.0
+    non_suite_tests_s: float = 0.0
+    top_unobserved: list[tuple[str, float]] | None = None
+    ratio_suites_only: float = 0.0  # the same with the non-suite tests' time taken out
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -70,12 +80,20 @@ def overhead_of(report: dict[str, Any], source: str = "") -> Overhead:
     run = report["run"]
     wall = run["finished"] - run["started"]
     tests = report.get("tests") or []
-    windows = waits = 0.0
+    windows = waits = in_tests = non_suite = 0.0
     with_faults = 0
+    unobserved: list[tuple[str, float]] = []
     for test in tests:
         w, c = must_observe_s(test)
         windows, waits = windows + w, waits + c
         with_faults += bool(test.get("windows"))
+        duration = test.get("duration_s") or 0.0
+        in_tests += duration
+        if test["nodeid"].startswith("suites/"):
+            unobserved.append((test["nodeid"], round(duration - w - c, 3)))
+        else:
+            non_suite += duration
+    unobserved.sort(key=lambda item: -item[1])
     observed = windows + waits
     return Overhead(
         report=source,
@@ -87,6 +105,11 @@ def overhead_of(report: dict[str, Any], source: str = "") -> Overhead:
         windows_s=windows,
         waits_s=waits,
         ratio=wall / observed if observed else float("inf"),
+        outside_tests_s=round(wall - in_tests, 3),
+        stack_start_s=(run.get("stack_timings_s") or {}).get("total", 0.0),
+        non_suite_tests_s=round(non_suite, 3),
+        top_unobserved=unobserved[:8],
+        ratio_suites_only=(wall - non_suite) / observed if observed else float("inf"),
     )
 
 

@@ -105,3 +105,12 @@ def test_table_renders_targets() -> None:
         ]
     )
     assert "yes" in text and "NO" in text and "1100 .. 1300" in text
+
+
+def test_suites_only_ratio_leaves_unit_tests_out() -> None:
+    report = json.loads(FIXTURE.read_text())
+    report["tests"][0]["duration_s"] = 5.0  # a unit test in the same session
+    o = overhead_of(report)
+    assert o.non_suite_tests_s == 5.0
+    assert o.ratio_suites_only == pytest.approx(25 / 12.5)
+    assert o.ratio == pytest.approx(30 / 12.5)
