@@ -45,9 +45,11 @@ def _stderr(line: str) -> None:
 def ensure_wheels(python_version: str, log: Log = _stderr) -> None:
     """WHEELS_DIR holds the wheels for the image's Python and their requirements.txt.
 
-    Remade only when pyproject's dependencies or that Python's version change.
+    Remade only when that Python's version or the pinned set (this venv's
+    versions of what the SUT needs) changes.
     """
-    key = f"python {python_version}\n" + "\n".join(wheels.sut_requirements()) + "\n"
+    pinned = wheels.pins(wheels.sut_requirements(), python_version, WHEELS_DIR)
+    key = f"python {python_version}\n" + "".join(f"{p}\n" for p in sorted(pinned.values()))
     stamp = WHEELS_DIR / "made-for.txt"
     if stamp.is_file() and stamp.read_text() == key and (WHEELS_DIR / "requirements.txt").is_file():
         return
