@@ -57,9 +57,11 @@ def containers(run_dir: Path, sut_env: dict[str, str], repeats: int) -> dict[str
     if not ok:
         return {"skipped": why}
     try:
-        from harness.containers import ContainerStack
+        from harness.containers import ContainerStack, config
     except ImportError as exc:
         return {"skipped": f"containers stack unavailable: {exc}"}
+    if not config.ENGINE_FILE.is_file():  # no image set picked: a build could take minutes
+        return {"skipped": "no image set yet: run ./feedchaos setup --containers first"}
     runs = []
     for i in range(repeats):
         stack = ContainerStack(run_dir / f"containers-{i}", sut_env)
