@@ -256,6 +256,7 @@ def chaos(
 ) -> Iterator[ChaosRun]:
     """A clean stack (no toxic, every process up) and a recorded client for one test."""
     stack.reset_faults()
+    _wait_until_serving(stack.endpoints.api_url)
     record = request.node.stash[RECORD]
     client = FeedClient(stack.endpoints.api_url)
     run = ChaosRun(stack, client, inspector, BOUNDS, rng, record)
@@ -269,6 +270,35 @@ def chaos(
             client.history.dump_jsonl(run_state.run_dir / "history.jsonl", request.node.nodeid)
         client.close()
         stack.reset_faults()
+
+
+# How long a test waits, before it starts, for the stack to serve reads and writes again
+# after the previous test's faults (its processes are up; pools may still be reconnecting).
+HEALTHY_BOUND_S = 15.0
+
+
+def _wait_until_serving(api_url: str) -> None:
+    """Every test starts from a stack that answers: cache-miss reads through the RPC
+    services to the database (the processes being up is not enough)."""
+    client = FeedClient(api_url)
+    probe_user = random.SystemRandom().randrange(10**12, 10**13)  # never written: misses
+
+    def serving() -> bool:
+        reads = (
+            client.read_feed(probe_user),
+            client.read_view(probe_user, "posts"),
+            client.read_view(probe_user, "likes/received"),
+        )
+        return all(op.status == 200 for op in reads) and client.healthy()
+
+    try:
+        ok, _ = poll(serving, HEALTHY_BOUND_S, interval_s=0.2)
+    finally:
+        client.close()
+    if not ok:
+        pytest.fail(
+            f"the stack did not serve reads {HEALTHY_BOUND_S:.0f}s after the reset", pytrace=False
+        )
 
 
 @pytest.fixture(scope="session")

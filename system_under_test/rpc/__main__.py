@@ -27,7 +27,9 @@ SERVICES = {
 
 async def serve(kind: str, settings: Settings) -> None:
     servicer_type, add_to_server = SERVICES[kind]
-    pool = make_pool(settings.postgres_dsn, settings.store_timeout_s)
+    # Room to spare: a query abandoned on a blackholed link keeps its connection for
+    # seconds while psycopg tries to cancel it; fresh reads need fresh connections.
+    pool = make_pool(settings.postgres_dsn, settings.store_timeout_s, max_size=12)
     await open_pool(pool)
     cache = Cache(make_redis(settings.redis_url, settings.cache_timeout_s))
     reader = ViewReader(cache, pool, settings.store_timeout_s, settings.cache_timeout_s)
