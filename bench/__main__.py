@@ -109,7 +109,9 @@ def run(args: argparse.Namespace, plan: Plan) -> dict[str, Any]:
             "local_runs": cold_runs,
             "containers": containers,
         }
-        sampler = memory.MemorySampler(stack.all_pids)
+        sampler = memory.MemorySampler(
+            lambda: memory.tree_pids([*stack.aux_processes.values(), *stack.processes.values()])
+        )
         e = stack.endpoints
         inspector = StoreInspector(e.postgres_dsn, e.redis_url, e.amqp_url)
         log("building the data set")

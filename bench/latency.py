@@ -57,7 +57,7 @@ def measure(
         "direct": httpx.Client(base_url=direct_url, timeout=10.0),
     }
     try:
-        run_round(clients, world, warmup, flip=False)  # connections, caches, JIT-less warm paths
+        run_round(clients, world, warmup, flip=False)  # connections, caches, prepared statements
         per_round = [run_round(clients, world, n, flip=bool(r % 2)) for r in range(rounds)]
     finally:
         for client in clients.values():
@@ -67,9 +67,12 @@ def measure(
     result["errors"] = errors
     for path in ("read", "write"):
         figures: dict[str, Any] = {}
-        pcts = {
-            m: [latency_percentiles(r[m][path]) for r in per_round if r[m][path]] for m in MODES
-        }
+        # Rounds where both modes have answers (a round of nothing but errors has no latency).
+        both = [r for r in per_round if all(r[m][path] for m in MODES)]
+        if not both:
+            result[path] = {"error": "no successful request in any round"}
+            continue
+        pcts = {m: [latency_percentiles(r[m][path]) for r in both] for m in MODES}
         for mode in MODES:
             figures[mode] = {
                 key: summarize([p[key] for p in pcts[mode]]).to_json()

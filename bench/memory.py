@@ -11,10 +11,26 @@ Pss at the end splits them fairly and is the honest "how much RAM" figure.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
+from harness.process import ManagedProcess, proc_table, tree_of
+
 PAGE_KB_FIELDS = ("VmRSS", "VmHWM")
+
+
+def tree_pids(processes: Iterable[ManagedProcess]) -> list[int]:
+    """Every live process of the given processes' trees, from one scan of /proc.
+
+    (stack.all_pids() scans /proc once per process; sampled every second on a
+    2-core machine that would itself show up in the figures.)
+    """
+    table = proc_table()
+    pids: set[int] = set()
+    for proc in processes:
+        if proc.pid is not None and proc.is_running():
+            pids.update(p for p, info in tree_of(proc.pid, table).items() if info.state not in "ZX")
+    return sorted(pids)
 
 
 def status_kb(pid: int) -> dict[str, int]:

@@ -121,6 +121,9 @@ def rows(results: dict[str, Any], read_budget_s: float) -> list[Row]:
     lat = results.get("latency")
     if lat:
         for path in ("read", "write"):
+            if "error" in lat[path]:
+                out.append(Row(f"{path} latency", None, None, None, "ms", note=lat[path]["error"]))
+                continue
             for mode in ("proxied", "direct"):
                 for q in ("p50_ms", "p95_ms", "p99_ms"):
                     s = lat[path][mode][q]
