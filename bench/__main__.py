@@ -11,6 +11,7 @@ is stopped at the end, also on Ctrl-C.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -61,6 +62,9 @@ def parse(argv: list[str] | None) -> tuple[argparse.Namespace, Plan]:
     p.add_argument("--suite-report", type=Path, help="report.json (or run dir) of a full run")
     p.add_argument("--out", type=Path, default=REPO_ROOT / "reports" / "bench")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument(
+        "--markdown", type=Path, metavar="JSON", help="print a past run's table as Markdown; no run"
+    )
     args = p.parse_args(argv)
     base = QUICK if args.quick else FULL
     plan = Plan(
@@ -166,6 +170,10 @@ def run(args: argparse.Namespace, plan: Plan) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     args, plan = parse(argv)
+    if args.markdown is not None:
+        past = json.loads(args.markdown.read_text())
+        print(report.markdown(report.rows(past, past["bounds"]["read_budget_s"])))
+        return 0
     results = run(args, plan)
     table_rows = report.rows(results, BOUNDS.read_budget_s)
     results["table"] = [r.__dict__ for r in table_rows]

@@ -274,6 +274,20 @@ def table(table_rows: list[Row]) -> str:
     return "\n".join(line.rstrip() for line in text)
 
 
+def markdown(table_rows: list[Row]) -> str:
+    """The same table for docs/benchmark.md."""
+    lines = [
+        "| figure | median | range (repeats) | target | met | note |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in table_rows:
+        value = "-" if r.median is None else f"{_fmt(r.median)} {r.unit}"
+        spread = "" if r.low is None else f"{_fmt(r.low)} .. {_fmt(r.high)}"
+        met = "" if r.met is None else ("yes" if r.met else "**no**")
+        lines.append(f"| {r.name} | {value} | {spread} | {r.target} | {met} | {r.note} |")
+    return "\n".join(lines)
+
+
 def write(results: dict[str, Any], out_dir: Path) -> Path:
     """reports/bench/<timestamp>.json and a copy as latest.json."""
     out_dir.mkdir(parents=True, exist_ok=True)
