@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import coldstart, direct, drain, faults, latency, memory, overhead, report
+from bench import coldstart, cpu, direct, drain, faults, latency, memory, overhead, report
 from bench.stats import summarize
 from bench.workload import build_world
 from harness.infra import REPO_ROOT
@@ -144,9 +144,13 @@ def run(args: argparse.Namespace, plan: Plan) -> dict[str, Any]:
             bursts.append(burst.to_json())
             drains.append(drained)
             log(f"  {burst.rate:.0f} acks/s, drained at {drained['events_per_s']:.0f} events/s")
+        write_ms = summarize([b["cpu_ms_per_write"]["total"] for b in bursts])
+        event_ms = summarize([d["cpu_ms_per_event"]["stack"] for d in drains])
         results["throughput"] = {
             "concurrency": plan.concurrency,
             "acked_per_s": summarize([b["acked_per_s"] for b in bursts]).to_json(),
+            "cpu_ms_per_write": write_ms.to_json(),
+            "ceiling_per_s": round(cpu.ceiling_per_s(write_ms.median)),
             "runs": bursts,
             "consumers": "stopped (the burst builds the drain's backlog)",
         }
@@ -156,6 +160,8 @@ def run(args: argparse.Namespace, plan: Plan) -> dict[str, Any]:
             "events_per_s_from_restart": summarize(
                 [d["events_per_s_from_restart"] for d in drains]
             ).to_json(),
+            "cpu_ms_per_event": event_ms.to_json(),
+            "ceiling_per_s": round(cpu.ceiling_per_s(event_ms.median)),
             "runs": drains,
         }
     finally:

@@ -14,6 +14,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from bench import cpu
 from bench.throughput import WriteRun, write_burst
 from bench.workload import World, applied_count
 from harness.stack import LocalStack
@@ -48,7 +49,9 @@ def drain_once(
 ) -> tuple[WriteRun, dict[str, Any]]:
     for name in CONSUMERS:
         stack.processes[name].kill()
+    before = cpu.by_component(stack, with_client=True)
     burst = write_burst(stack.endpoints.api_url, world, writes, concurrency)
+    burst.cpu_ms = cpu.per_op_ms(before, cpu.by_component(stack, with_client=True), burst.acked)
     ids = burst.event_ids
     t_spawn = time.monotonic()
     for name in CONSUMERS:
@@ -57,6 +60,7 @@ def drain_once(
         for fut in [pool.submit(stack.processes[n].wait_ready) for n in CONSUMERS]:
             fut.result()
     t_ready = time.monotonic()
+    before = cpu.by_component(stack)  # the consumers' start-up is not the drain's cost
     at_ready = applied_count(inspector, ids)
     curve = [[round(t_ready - t_spawn, 3), at_ready]]
     done = at_ready
@@ -66,6 +70,7 @@ def drain_once(
         done = applied_count(inspector, ids)
         curve.append([round(time.monotonic() - t_spawn, 3), done])
     t_end = time.monotonic()
+    cpu_ms = cpu.per_op_ms(before, cpu.by_component(stack), done - at_ready)
     result: dict[str, Any] = {
         "backlog": len(ids),
         "applied": done,
@@ -74,6 +79,7 @@ def drain_once(
         "ready_to_drained_s": round(t_end - t_ready, 3),
         "events_per_s": round((done - at_ready) / (t_end - t_ready), 1) if t_end > t_ready else 0,
         "events_per_s_from_restart": round(done / (t_end - t_spawn), 1),
+        "cpu_ms_per_event": cpu_ms,
         "curve": curve[:: max(1, len(curve) // 60)],  # enough to draw it, no more
     }
     if done < len(ids):

@@ -20,30 +20,16 @@ from pathlib import Path
 
 import httpx
 
-from bench import drain, throughput
+from bench import cpu, drain, throughput
 from bench.workload import build_world
 from harness.infra import REPO_ROOT
 from harness.stack import LocalStack
 from suites.contract import BOUNDS
 from suites.state import StoreInspector
 
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_s(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat", "rb") as f:
-                fields = f.read().rsplit(b")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime + stime
-        except (OSError, IndexError, ValueError):
-            continue
-    return total / TICKS
-
 
 def cpu_by_component(stack: LocalStack) -> dict[str, float]:
-    return {name: cpu_s(p.alive_pids()) for name, p in stack._all().items()}
+    return cpu.by_component(stack)
 
 
 def py_spy(pid: int, out: Path, seconds: float) -> subprocess.Popen[bytes]:

@@ -161,6 +161,18 @@ def rows(results: dict[str, Any], read_budget_s: float) -> list[Row]:
                 f"{tp['concurrency']} concurrent clients",
             )
         )
+        if "cpu_ms_per_write" in tp:
+            s = tp["cpu_ms_per_write"]
+            out.append(
+                Row(
+                    "write CPU per ack (whole stack + client)",
+                    s["median"],
+                    s["low"],
+                    s["high"],
+                    "ms",
+                    note=f"ceiling on idle cores: {tp['ceiling_per_s']}/s",
+                )
+            )
     dr = results.get("drain")
     if dr:
         s = dr["events_per_s"]
@@ -176,6 +188,18 @@ def rows(results: dict[str, Any], read_budget_s: float) -> list[Row]:
                 f"backlog {dr['backlog']} per repeat",
             )
         )
+        if "cpu_ms_per_event" in dr:
+            s = dr["cpu_ms_per_event"]
+            out.append(
+                Row(
+                    "drain CPU per event (whole stack)",
+                    s["median"],
+                    s["low"],
+                    s["high"],
+                    "ms",
+                    note=f"ceiling on idle cores: {dr['ceiling_per_s']}/s",
+                )
+            )
 
     ft = results.get("faults")
     if ft:

@@ -29,6 +29,7 @@ class WriteRun:
     elapsed_s: float = 0.0
     events: dict[str, str] = field(default_factory=dict)  # acked event id -> kind
     kinds: dict[str, int] = field(default_factory=dict)
+    cpu_ms: dict[str, Any] = field(default_factory=dict)  # per acked write, see bench.cpu
 
     @property
     def event_ids(self) -> list[str]:
@@ -46,6 +47,7 @@ class WriteRun:
             "elapsed_s": round(self.elapsed_s, 3),
             "acked_per_s": round(self.rate, 1),
             "kinds": self.kinds,
+            "cpu_ms_per_write": self.cpu_ms,
         }
 
 

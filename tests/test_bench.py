@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.cpu import ceiling_per_s, per_op_ms
 from bench.drain import check_exactly_once
 from bench.overhead import find_report, is_full_default_run, overhead_of, union_length
 from bench.report import Row, table
@@ -114,3 +115,13 @@ def test_suites_only_ratio_leaves_unit_tests_out() -> None:
     assert o.non_suite_tests_s == 5.0
     assert o.ratio_suites_only == pytest.approx(25 / 12.5)
     assert o.ratio == pytest.approx(30 / 12.5)
+
+
+def test_cpu_per_operation_and_ceiling() -> None:
+    before = {"api": 1.0, "rabbitmq": 2.0, "bench client": 0.5, "idle": 3.0}
+    after = {"api": 2.0, "rabbitmq": 2.5, "bench client": 1.0, "idle": 3.0, "new": 0.5}
+    got = per_op_ms(before, after, 1000)
+    assert got["parts"] == {"api": 1.0, "rabbitmq": 0.5, "bench client": 0.5, "new": 0.5}
+    assert (got["total"], got["stack"]) == (2.5, 2.0)
+    assert per_op_ms(before, after, 0) == {}
+    assert ceiling_per_s(2.0, cores=2) == 1000.0
