@@ -91,11 +91,17 @@ def build_world(
 
 def wait_applied(inspector: StoreInspector, event_ids: list[str], bound_s: float) -> None:
     deadline = time.monotonic() + bound_s
+    done = 0
     while time.monotonic() < deadline:
-        if applied_count(inspector, event_ids) == len(set(event_ids)):
+        done = applied_count(inspector, event_ids)
+        if done == len(set(event_ids)):
             return
         time.sleep(0.1)  # polling period
-    raise RuntimeError(f"set-up writes not applied within {bound_s}s")
+    queues = {name: (q.ready, q.consumers) for name, q in inspector.queues().items()}
+    raise RuntimeError(
+        f"set-up writes not applied within {bound_s}s: {done} of {len(set(event_ids))};"
+        f" queues (ready, consumers): {queues}"
+    )
 
 
 def applied_count(inspector: StoreInspector, event_ids: list[str]) -> int:
