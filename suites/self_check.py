@@ -83,6 +83,10 @@ class SelectionRun:
         return sorted(n for n, o in self.outcomes.items() if o == "failed")
 
     @property
+    def errored(self) -> list[str]:
+        return sorted(n for n, o in self.outcomes.items() if o == "error")
+
+    @property
     def passed(self) -> list[str]:
         return sorted(n for n, o in self.outcomes.items() if o == "passed")
 
