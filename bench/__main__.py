@@ -23,7 +23,6 @@ from bench import coldstart, cpu, direct, drain, faults, latency, memory, overhe
 from bench.stats import summarize
 from bench.workload import build_world
 from harness.infra import REPO_ROOT
-from harness.stack import LocalStack
 from suites.contract import BOUNDS
 from suites.state import StoreInspector
 
@@ -96,17 +95,18 @@ def run(args: argparse.Namespace, plan: Plan) -> dict[str, Any]:
     results["suite_overhead"] = overhead.measure(args.suite_report, REPO_ROOT / "reports")
 
     cold_runs = []
+    notes: list[str] = []  # what went wrong on the way and was worked around
+    results["notes"] = notes
     for i in range(plan.cold_starts - 1):
         log(f"cold start {i + 1}/{plan.cold_starts} (throwaway)")
-        cold_runs.append(coldstart.throwaway_local(work / f"local-{i}", sut_env))
+        cold_runs.append(coldstart.throwaway_local(work / f"local-{i}", sut_env, notes))
     log("containers stack cold starts" if plan.containers else "containers stack skipped")
     containers = coldstart.containers(work, sut_env, plan.containers)
 
     log(f"cold start {plan.cold_starts}/{plan.cold_starts} (the measured stack)")
-    stack = LocalStack(work / "stack", sut_env)
+    stack = coldstart.start_local(work / "stack", sut_env, notes)
     sampler: memory.MemorySampler | None = None
     try:
-        stack.start()
         cold_runs.append(dict(stack.timings))
         results["cold_start"] = {
             "local": coldstart.summarize_timings(cold_runs),
@@ -192,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{results['finished'] - results['started']:.0f}s"
     )
     print(report.table(table_rows))
+    for note in results.get("notes", []):
+        print(f"note: {note}")
     print(f"\nwritten: {path} (and {args.out / 'latest.json'})")
     errors = [d.get("error") for d in results.get("drain", {}).get("runs", []) if d.get("error")]
     bad = [

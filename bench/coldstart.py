@@ -28,10 +28,33 @@ def summarize_timings(runs: list[Mapping[str, float]]) -> dict[str, Any]:
     return {k: summarize([r[k] for r in runs]).to_json() for k in keys}
 
 
-def throwaway_local(run_dir: Path, sut_env: dict[str, str]) -> dict[str, float]:
-    stack = LocalStack(run_dir, sut_env)
+def start_local(
+    run_dir: Path, sut_env: dict[str, str], notes: list[str], attempts: int = 2
+) -> LocalStack:
+    """A started LocalStack; a failed start is tried again once on fresh ports.
+
+    On a machine shared with other engineers' stacks, a port found free can be
+    taken before our process binds it (Toxiproxy then refuses a listen address);
+    that says nothing about the stack, so it is noted and the start is redone.
+    """
+    for attempt in range(1, attempts + 1):
+        stack = LocalStack(
+            run_dir if attempt == 1 else run_dir.with_name(f"{run_dir.name}-{attempt}"), sut_env
+        )
+        try:
+            stack.start()  # stops what it started when it fails
+            return stack
+        except Exception as exc:
+            why = f"{type(exc).__name__}: {str(exc)[:300]}"
+            notes.append(f"{run_dir.name}: start attempt {attempt} failed: {why}")
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")
+
+
+def throwaway_local(run_dir: Path, sut_env: dict[str, str], notes: list[str]) -> dict[str, float]:
+    stack = start_local(run_dir, sut_env, notes)
     try:
-        stack.start()
         return dict(stack.timings)
     finally:
         stack.stop()
