@@ -78,13 +78,10 @@ class SelectionRun:
 
     @property
     def failed(self) -> list[str]:
-        """Tests that ran and failed: a set-up error (say, a stack that did not start) catches
-        nothing, so it does not count."""
-        return sorted(n for n, o in self.outcomes.items() if o == "failed")
-
-    @property
-    def errored(self) -> list[str]:
-        return sorted(n for n, o in self.outcomes.items() if o == "error")
+        """Tests that failed or errored: either way the variant broke a promise the correct
+        system keeps (the correct system must pass the same tests, see the self-check), be it
+        in a test's verdicts or in a fixture's set-up check (e.g. the read-path world)."""
+        return sorted(n for n, o in self.outcomes.items() if o in ("failed", "error"))
 
     @property
     def passed(self) -> list[str]:

@@ -7,7 +7,6 @@ fresh stack with a broken variant of the system (system_under_test/variants.py).
 from __future__ import annotations
 
 import os
-import warnings
 from pathlib import Path
 
 import pytest
