@@ -40,11 +40,6 @@ def test_variant_is_caught(
 ) -> None:
     out = run_state.run_dir / "self_check" / probe.variant
     run = run_selection(probe.variant, probe.selection, out, run_state.info.seed)
-    if not run.failed and run.errored:
-        # A set-up error is no verdict either way (the stack or a fixture broke before any
-        # test judged the variant): the probe gets one more fresh stack, and says so.
-        warnings.warn(f"{probe.variant}: set-up errors {run.errored}; probing again", stacklevel=1)
-        run = run_selection(probe.variant, probe.selection, out / "again", run_state.info.seed)
     RUNS.append(run)
     _write_matrix(run_state.run_dir)
     record = request.node.stash[RECORD]
