@@ -139,14 +139,21 @@ def find_report(given: Path | None, reports_root: Path) -> tuple[Path | None, st
     latest = reports_root / "latest" / "report.json"
     candidates = [latest] if latest.is_file() else []
     candidates += sorted(reports_root.glob("run-*/report.json"), reverse=True)
+    failed: Path | None = None  # a failing run's shrinking and retries inflate its wall time
     for candidate in candidates:
         try:
             data = json.loads(candidate.read_text())
         except (OSError, ValueError):
             continue
-        if is_full_default_run(data):
-            why = "reports/latest" if candidate == latest else "newest full default run"
-            return candidate, why
+        if not is_full_default_run(data):
+            continue
+        if data.get("verdict") != "pass":
+            failed = failed or candidate
+            continue
+        why = "reports/latest" if candidate == latest else "newest passing full default run"
+        return candidate, why
+    if failed is not None:
+        return failed, "newest full default run; none passed, this one failed"
     return None, "no full default run found under reports/ (run ./feedchaos chaos first)"
 
 
@@ -158,4 +165,4 @@ def measure(given: Path | None, reports_root: Path) -> dict[str, Any]:
     result = overhead_of(data, str(path)).to_json()
     if not is_full_default_run(data):
         note += " (not a full default run: the ratio covers that selection only)"
-    return {**result, "note": note}
+    return {**result, "verdict": data.get("verdict"), "note": note}

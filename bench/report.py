@@ -244,7 +244,8 @@ def rows(results: dict[str, Any], read_budget_s: float) -> list[Row]:
                     "x",
                     "<= 1.5",
                     ov["ratio"] <= 1.5,
-                    f"{ov['run_id']} ({ov['git_revision']}): {ov['wall_s']:.0f}s wall / "
+                    f"{ov['run_id']} ({ov['git_revision']}, {ov.get('verdict')}): "
+                    f"{ov['wall_s']:.0f}s wall / "
                     f"{ov['windows_s'] + ov['waits_s']:.0f}s observed; suites only "
                     f"{ov['ratio_suites_only']:.2f}",
                 )

@@ -74,6 +74,7 @@ def test_overhead_ratio_on_a_fixture_report() -> None:
 
 def test_report_picked_only_from_full_default_runs(tmp_path: Path) -> None:
     report = json.loads(FIXTURE.read_text())
+    report["verdict"] = "pass"
     subset = json.loads(FIXTURE.read_text())
     subset["run"]["keyword"] = "rpc_down"
     assert not is_full_default_run(subset)
@@ -125,3 +126,19 @@ def test_cpu_per_operation_and_ceiling() -> None:
     assert (got["total"], got["stack"]) == (2.5, 2.0)
     assert per_op_ms(before, after, 0) == {}
     assert ceiling_per_s(2.0, cores=2) == 1000.0
+
+
+def test_a_passing_run_is_preferred_to_a_newer_failing_one(tmp_path: Path) -> None:
+    for name, verdict in (
+        ("run-20260101-000000-aaaa", "pass"),
+        ("run-20260102-000000-bbbb", "fail"),
+    ):
+        report = {**json.loads(FIXTURE.read_text()), "verdict": verdict}
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "report.json").write_text(json.dumps(report))
+    found, _ = find_report(None, tmp_path)
+    assert found is not None and found.parent.name == "run-20260101-000000-aaaa"
+    (tmp_path / "run-20260101-000000-aaaa" / "report.json").unlink()
+    found, why = find_report(None, tmp_path)
+    assert found is not None and found.parent.name == "run-20260102-000000-bbbb"
+    assert "failed" in why
