@@ -477,8 +477,14 @@ class ChaosRun:
                 wanted |= {(a["user_id"], "likes/sent"), (a["post_author_id"], "likes/received")}
         views = {}
         for user_id, view in sorted(wanted):
-            op = self.client.read_view(user_id, view)
-            if op.status == 200:
+            # Right after a heal the API may still be reconnecting to a restarted RPC
+            # service; reads' recovery is judged elsewhere, here we want the contents.
+            op, _ = poll(
+                lambda u=user_id, v=view: (o := self.client.read_view(u, v)).status == 200 and o,
+                self.bounds.recovery_s,
+                interval_s=0.1,
+            )
+            if op:
                 views[(user_id, view)] = op.response["items"]
         return views
 
