@@ -316,10 +316,6 @@ def cases(path: str | None = None) -> list[Case]:
     return [c for row in CONTRACT if path is None or path in row.paths for c in row.cases()]
 
 
-def row_by_id(row_id: str) -> ContractRow:
-    return next(r for r in CONTRACT if r.id == row_id)
-
-
 def markdown() -> str:
     """The contract as a Markdown table (docs/contract.md is this, kept in sync by a test)."""
     lines = [

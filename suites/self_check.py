@@ -2,7 +2,7 @@
 
 Each probe names a variant and the tests that should catch it. The check
 runs those tests in a subprocess against a fresh stack with FEED_VARIANT set
-and reads which failed (the "kill matrix": variant x catching tests), then
+and reads which failed (the report's kill matrix: variant x catching tests), then
 runs the union of the selections against the correct system, which must pass.
 """
 
@@ -132,19 +132,3 @@ def run_selection(
         data = json.loads(report.read_text())
         result.outcomes = {t["nodeid"]: t["outcome"] for t in data["tests"]}
     return result
-
-
-def kill_matrix_markdown(runs: list[SelectionRun]) -> str:
-    """Variant x catching tests, and the detection score."""
-    caught = [r for r in runs if r.variant and r.failed]
-    probed = [r for r in runs if r.variant]
-    lines = [
-        f"Detection score: {len(caught)}/{len(probed)} variants caught",
-        "",
-        "| variant | tests run | caught by |",
-        "|---|---|---|",
-    ]
-    for run in probed:
-        names = ", ".join(f"`{n.split('::')[-1]}`" for n in run.failed) or "**not caught**"
-        lines.append(f"| {run.variant} | {len(run.outcomes)} | {names} |")
-    return "\n".join(lines) + "\n"

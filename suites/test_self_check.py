@@ -7,7 +7,6 @@ fresh stack with a broken variant of the system (system_under_test/variants.py).
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
@@ -16,8 +15,6 @@ from suites.self_check import (
     NESTED_ENV,
     PROBES,
     Probe,
-    SelectionRun,
-    kill_matrix_markdown,
     run_selection,
 )
 from system_under_test import variants
@@ -26,8 +23,6 @@ pytestmark = [
     pytest.mark.self_check,
     pytest.mark.skipif(bool(os.environ.get(NESTED_ENV)), reason="inside a self-check run"),
 ]
-
-RUNS: list[SelectionRun] = []
 
 
 def test_every_variant_has_a_probe() -> None:
@@ -40,8 +35,6 @@ def test_variant_is_caught(
 ) -> None:
     out = run_state.run_dir / "self_check" / probe.variant
     run = run_selection(probe.variant, probe.selection, out, run_state.info.seed)
-    RUNS.append(run)
-    _write_matrix(run_state.run_dir)
     record = request.node.stash[RECORD]
     record.figures.update(
         {"variant": probe.variant, "caught_by": run.failed, "tests_run": len(run.outcomes)}
@@ -58,7 +51,3 @@ def test_correct_system_passes_every_probe_selection(run_state: RunState) -> Non
     run = run_selection(None, selection, out, run_state.info.seed)
     assert run.outcomes, f"no test ran; see {out}/pytest-output.txt"
     assert not run.failed, f"the correct system failed {run.failed}; see {out}"
-
-
-def _write_matrix(run_dir: Path) -> None:
-    (run_dir / "kill_matrix.md").write_text(kill_matrix_markdown(RUNS))
